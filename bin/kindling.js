@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// kindling runs its TypeScript sources directly on Node 24 (type stripping); the project pins
+// Node 24 as a devDependency, so `npm run kindling -- ...` always gets it.
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 24) {
+  process.stderr.write(
+    `kindling needs Node.js 24 or newer (this is ${process.version}). Run it through npm, which uses the project's Node 24: npm run kindling -- <command>\n`,
+  );
+  process.exit(2);
+}
+const { main } = await import('../src/cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,3 @@
+export * from './load.ts';
+export * from './resolve.ts';
+export type * from './types.ts';

@@ -1,0 +1,122 @@
+/** JSON Schema of the catalog file. Probe/backup parameters are checked by their own types. */
+const duration = { type: 'string', pattern: '^(\\d+(\\.\\d+)?(ms|s|m|h|d))+$' };
+const name = { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' };
+const credential = {
+  oneOf: [
+    { type: 'string' },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['secret', 'key'],
+      properties: { secret: name, key: { type: 'string', minLength: 1 }, optional: { type: 'boolean' } },
+    },
+  ],
+};
+
+export const catalogSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['apiVersion', 'kind', 'namespace', 'render', 'profiles', 'components'],
+  properties: {
+    apiVersion: { const: 'kindling.dev/v1alpha1' },
+    kind: { const: 'Stack' },
+    namespace: name,
+    render: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['base', 'overlays'],
+      properties: {
+        base: { type: 'string' },
+        overlays: { type: 'object', additionalProperties: { type: 'string' } },
+        defaultProfile: { type: 'string' },
+      },
+    },
+    shared: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { manifests: { type: 'array', items: { type: 'string' } } },
+    },
+    groups: { type: 'object', additionalProperties: { type: 'string' } },
+    profiles: {
+      type: 'object',
+      additionalProperties: { type: 'array', minItems: 1, items: name },
+    },
+    components: {
+      type: 'object',
+      minProperties: 1,
+      propertyNames: name,
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['group', 'manifests', 'workloads'],
+        properties: {
+          group: name,
+          description: { type: 'string' },
+          manifests: { type: 'array', minItems: 1, items: { type: 'string' } },
+          dependsOn: { type: 'array', items: name },
+          readyTimeout: duration,
+          workloads: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['kind', 'name'],
+              properties: { kind: { enum: ['Deployment', 'StatefulSet', 'DaemonSet', 'Job'] }, name },
+            },
+          },
+          services: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['name', 'ports'],
+              properties: {
+                name,
+                ports: { type: 'array', items: { type: 'integer', minimum: 1, maximum: 65535 } },
+              },
+            },
+          },
+          endpoints: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['name', 'scheme', 'service', 'port'],
+              properties: {
+                name,
+                scheme: { type: 'string', pattern: '^[a-z][a-z0-9+.-]*$' },
+                service: name,
+                port: { type: 'integer', minimum: 1, maximum: 65535 },
+                path: { type: 'string' },
+                username: credential,
+                password: credential,
+              },
+            },
+          },
+          checks: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['name', 'type'],
+              properties: {
+                name,
+                type: { type: 'string' },
+                endpoint: name,
+                target: { enum: ['kube', 'local'] },
+                timeout: duration,
+              },
+            },
+          },
+          backups: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['name', 'type'],
+              properties: { name, type: { type: 'string' }, endpoint: name },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;

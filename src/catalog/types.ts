@@ -1,0 +1,88 @@
+/** The stack catalog (`manifests/stack.yaml`) as plain data. Service knowledge lives in the file, not here. */
+
+/** A value read from a Kubernetes Secret in the stack's namespace (on target local: from the endpoint URL). */
+export interface SecretRef {
+  secret: string;
+  key: string;
+  optional?: boolean;
+}
+
+/** A literal or a reference to a Secret key. */
+export type Credential = string | SecretRef;
+
+export interface Endpoint {
+  /** Name used in checks (`endpoint:`) and on the command line (`--endpoint COMPONENT.NAME=URL`). */
+  name: string;
+  /** URL scheme: postgresql, redis, http, https, kafka, tcp, ... */
+  scheme: string;
+  service: string;
+  port: number;
+  path?: string;
+  username?: Credential;
+  password?: Credential;
+}
+
+export interface WorkloadRef {
+  kind: 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job';
+  name: string;
+}
+
+export interface ServiceRef {
+  name: string;
+  ports: number[];
+}
+
+/** A health check: `type` picks the probe; the other keys are that probe's parameters. */
+export interface CheckSpec {
+  name: string;
+  type: string;
+  /** Which endpoint of the component (default: the first). */
+  endpoint?: string;
+  /** Only on this target (`kube` or `local`); default both. */
+  target?: 'kube' | 'local';
+  /** Per-check deadline override, e.g. `2m`. */
+  timeout?: string;
+  [param: string]: unknown;
+}
+
+/** A backup: `type` picks the source; the other keys are that source's parameters. */
+export interface BackupSpec {
+  name: string;
+  type: string;
+  endpoint?: string;
+  [param: string]: unknown;
+}
+
+export interface Component {
+  name: string;
+  group: string;
+  description?: string;
+  manifests: string[];
+  dependsOn: string[];
+  workloads: WorkloadRef[];
+  services: ServiceRef[];
+  endpoints: Endpoint[];
+  checks: CheckSpec[];
+  backups: BackupSpec[];
+  /** Timeout for this component to become ready when deploying, e.g. `10m`. */
+  readyTimeout?: string;
+}
+
+export interface Stack {
+  /** Absolute path of the catalog file. */
+  file: string;
+  /** Absolute path of the directory the manifests and overlays are relative to. */
+  dir: string;
+  namespace: string;
+  render: {
+    base: string;
+    overlays: Record<string, string>;
+    defaultProfile: string;
+  };
+  shared: { manifests: string[] };
+  groups: Record<string, string>;
+  profiles: Record<string, string[]>;
+  components: Record<string, Component>;
+  /** Line of each component's key in the catalog, for error messages. */
+  lines: Record<string, number>;
+}

@@ -1,0 +1,12 @@
+import type { Command } from 'commander';
+import { UsageError } from '../../util/errors.ts';
+
+// Placeholder until its issue lands: the command exists so --help lists it, and says plainly it is not built.
+export function registerVerify(program: Command): void {
+  program
+    .command('verify')
+    .description('(not built yet)')
+    .action(() => {
+      throw new UsageError('kindling verify is not built yet');
+    });
+}
