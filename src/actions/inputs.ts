@@ -1,0 +1,55 @@
+import * as core from '@actions/core';
+import { parseDuration } from '../util/duration.ts';
+import { UsageError } from '../util/errors.ts';
+import { addSecret } from '../util/redact.ts';
+
+/** Typed action inputs; every error names the input. */
+export function stringInput(name: string, opts: { required?: boolean; secret?: boolean } = {}): string {
+  const value = core.getInput(name, { trimWhitespace: true });
+  if (opts.required && !value) throw new UsageError(`input "${name}" is required`);
+  if (opts.secret && value) {
+    core.setSecret(value);
+    addSecret(value);
+  }
+  return value;
+}
+
+export function booleanInput(name: string, fallback = false): boolean {
+  const value = core.getInput(name).trim().toLowerCase();
+  if (value === '') return fallback;
+  if (['true', 'yes', '1', 'on'].includes(value)) return true;
+  if (['false', 'no', '0', 'off'].includes(value)) return false;
+  throw new UsageError(`input "${name}" must be true or false (got "${value}")`);
+}
+
+export function durationInput(name: string, fallback: string): number {
+  const value = core.getInput(name).trim() || fallback;
+  return parseDuration(value, `input "${name}"`);
+}
+
+export function choiceInput<T extends string>(name: string, choices: readonly T[], fallback: T): T {
+  const value = (core.getInput(name).trim() || fallback) as T;
+  if (!choices.includes(value))
+    throw new UsageError(`input "${name}" must be one of ${choices.join(', ')} (got "${value}")`);
+  return value;
+}
+
+/** Multiline or comma-separated list input. */
+export function listInput(name: string): string[] {
+  return core
+    .getInput(name)
+    .split(/[\n,]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** Runs an action body: usage errors and failures become `core.setFailed` with one clear message. */
+export async function runAction(body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    core.setFailed(message);
+    if (process.env.KINDLING_DEBUG && err instanceof Error && err.stack) core.debug(err.stack);
+  }
+}

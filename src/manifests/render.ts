@@ -1,0 +1,68 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { parseAllDocuments } from 'yaml';
+import type { Stack } from '../catalog/types.ts';
+import { UsageError } from '../util/errors.ts';
+
+const run = promisify(execFile);
+
+/** A Kubernetes object as plain data. */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    [k: string]: unknown;
+  };
+  [k: string]: unknown;
+}
+
+/** Renders a kustomization directory with the real `kubectl kustomize` (offline, kubectl >= 1.14). */
+export async function kustomize(dir: string): Promise<string> {
+  if (!existsSync(resolve(dir, 'kustomization.yaml')) && !existsSync(resolve(dir, 'kustomization.yml'))) {
+    throw new UsageError(`no kustomization.yaml in ${dir}`);
+  }
+  try {
+    const { stdout } = await run('kubectl', ['kustomize', dir], { maxBuffer: 64 * 1024 * 1024 });
+    return stdout;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stderr?: string };
+    if (e.code === 'ENOENT')
+      throw new UsageError(
+        'kubectl is not installed: it is needed to render the kustomize overlays (kubectl kustomize)',
+      );
+    throw new UsageError(`kubectl kustomize ${dir} failed: ${(e.stderr ?? e.message).trim()}`);
+  }
+}
+
+/** Parses rendered multi-document YAML into objects (kustomize output is always valid YAML). */
+export function parseRendered(text: string): KubeObject[] {
+  return parseAllDocuments(text)
+    .map((d) => d.toJS() as KubeObject | null)
+    .filter((o): o is KubeObject => o !== null && typeof o === 'object');
+}
+
+/** The overlay directory for a sizing profile (`kind`, `production`). */
+export function overlayDir(stack: Stack, profile: string): string {
+  const rel = stack.render.overlays[profile];
+  if (rel === undefined) {
+    throw new UsageError(
+      `unknown profile "${profile}"; the catalog has ${Object.keys(stack.render.overlays).join(', ')}`,
+      '--profile',
+    );
+  }
+  return resolve(stack.dir, rel);
+}
+
+/** Renders the whole stack for a sizing profile. */
+export async function renderProfile(
+  stack: Stack,
+  profile: string = stack.render.defaultProfile,
+): Promise<KubeObject[]> {
+  return parseRendered(await kustomize(overlayDir(stack, profile)));
+}
