@@ -21,8 +21,8 @@ export function stackGraph(nodes: readonly GraphNode[]): string {
   const names = new Set(nodes.map((n) => n.name));
   const lines = ['```mermaid', 'flowchart LR'];
   for (const n of nodes) {
-    const label = n.note ? `${n.name}<br/><small>${escape(n.note)}</small>` : n.name;
-    lines.push(`  ${id(n.name)}["${escape(label)}"]:::${n.state}`);
+    const label = n.note ? `${n.name}<br/><small>${escapeLabel(n.note)}</small>` : n.name;
+    lines.push(`  ${id(n.name)}["${escapeLabel(label)}"]:::${n.state}`);
   }
   for (const n of nodes)
     for (const d of n.dependsOn) if (names.has(d)) lines.push(`  ${id(d)} --> ${id(n.name)}`);
@@ -31,6 +31,6 @@ export function stackGraph(nodes: readonly GraphNode[]): string {
   return lines.join('\n');
 }
 
-function escape(s: string): string {
+function escapeLabel(s: string): string {
   return s.replace(/"/g, '#quot;');
 }
