@@ -35,3 +35,17 @@ export interface ClusterAccess {
   /** Reads one key of a Secret, decoded; undefined when absent. */
   readSecret(namespace: string, name: string, key: string): Promise<string | undefined>;
 }
+
+/**
+ * Read-only listing of a namespace for the seed's namespace-wide checks (pods Ready, Services with
+ * ready endpoints, PVCs Bound) and for diagnostics. Objects are client-node's plain model shapes.
+ */
+export interface NamespaceReader {
+  listPods(namespace: string): Promise<import('@kubernetes/client-node').V1Pod[]>;
+  listServices(namespace: string): Promise<import('@kubernetes/client-node').V1Service[]>;
+  listEndpointSlices(namespace: string): Promise<import('@kubernetes/client-node').V1EndpointSlice[]>;
+  listPersistentVolumeClaims(namespace: string): Promise<import('@kubernetes/client-node').V1PersistentVolumeClaim[]>;
+}
+
+/** Everything verify and backup need on target kube. */
+export type Cluster = ClusterAccess & NamespaceReader;
