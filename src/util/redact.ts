@@ -15,13 +15,13 @@ export function redactUrl(url: string | URL): string {
     if (u.password) u.password = '***';
     return u.toString();
   } catch {
-    return String(url).replace(/\/\/([^:/@\s]+):([^@\s]+)@/g, '//$1:***@');
+    return String(url).replace(/\/\/([^:/@\s]*):([^@\s]+)@/g, '//$1:***@');
   }
 }
 
 /** Masks every registered secret and every `user:password@` in a text. */
 export function redact(text: string): string {
-  let out = text.replace(/\/\/([^:/@\s]+):([^@\s]+)@/g, '//$1:***@');
+  let out = text.replace(/\/\/([^:/@\s]*):([^@\s]+)@/g, '//$1:***@');
   for (const s of secrets) out = out.split(s).join('***');
   return out;
 }

@@ -1,0 +1,47 @@
+import { describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+
+/** Runs the CLI in-process, capturing what it writes. */
+async function cli(...argv: string[]) {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+    out += String(s);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+    err += String(s);
+    return true;
+  });
+  try {
+    const code = await main(argv);
+    return { code, out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+    process.exitCode = undefined;
+  }
+}
+
+describe('kindling CLI', () => {
+  it('prints help with exit 0', async () => {
+    const r = await cli('--help');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('Usage: kindling');
+  });
+  it('an unknown command is a usage error (exit 2) naming it', async () => {
+    const r = await cli('frobnicate');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("unknown command 'frobnicate'");
+  });
+  it('every command has --help', async () => {
+    const { buildProgram } = await import('../../src/cli/main.ts');
+    const names = buildProgram().commands.map((c) => c.name());
+    expect(names.length).toBeGreaterThan(3);
+    for (const name of names.filter((n) => n !== 'help')) {
+      const r = await cli(name, '--help');
+      expect(r.code, name).toBe(0);
+      expect(r.out, name).toContain(`Usage: kindling ${name}`);
+    }
+  });
+});
