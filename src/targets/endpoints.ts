@@ -10,10 +10,13 @@ export function parseEndpointFlags(stack: Stack, flags: readonly string[]): Map<
   const out = new Map<string, URL>();
   for (const flag of flags) {
     const eq = flag.indexOf('=');
-    if (eq <= 0)
+    if (eq <= 0) {
+      // the value may hold a password in a form no URL parser recognises: do not echo it
+      const shown = flag.includes('@') ? '(value hidden: it may hold a password)' : `"${flag}"`;
       throw new UsageError(
-        `--endpoint "${redactUrl(flag)}" must be NAME=URL, e.g. postgres=postgresql://127.0.0.1:5432/postgres`,
+        `--endpoint ${shown} must be NAME=URL, e.g. postgres=postgresql://127.0.0.1:5432/postgres`,
       );
+    }
     const name = flag.slice(0, eq).trim();
     const raw = flag.slice(eq + 1).trim();
     const [componentName, endpointName] = name.split('.', 2) as [string, string | undefined];
