@@ -16,6 +16,8 @@ const validateSchema = ajv.compile(catalogSchema);
 export interface CatalogResult {
   stack?: Stack;
   problems: Problem[];
+  /** The parsed catalog with positions, for pointing at its lines. */
+  source?: SourceDoc;
 }
 
 /** Reads and checks a catalog file; every problem is returned with its line, nothing is thrown. */
@@ -73,7 +75,7 @@ export function parseCatalog(shown: string, text: string, dir: string): CatalogR
   }
   const stack = normalise(raw as RawCatalog, shown, dir, src);
   problems.push(...crossCheck(stack, src, shown));
-  return hasErrors(problems) ? { problems } : { stack, problems };
+  return hasErrors(problems) ? { problems, source: src } : { stack, problems, source: src };
 }
 
 /** Loads a catalog or throws one UsageError listing every problem (exit 2). */

@@ -22,13 +22,31 @@ export interface KubeObject {
   [k: string]: unknown;
 }
 
-/** Renders a kustomization directory with the real `kubectl kustomize` (offline, kubectl >= 1.14). */
+/** `kubectl kustomize` ran but rejected the kustomization (a manifest problem, not a missing tool). */
+export class RenderError extends UsageError {
+  readonly dir: string;
+  readonly detail: string;
+  constructor(dir: string, detail: string) {
+    super(`kubectl kustomize ${dir} failed: ${detail}`);
+    this.name = 'RenderError';
+    this.dir = dir;
+    this.detail = detail;
+  }
+}
+
+/**
+ * Renders a kustomization directory with the real `kubectl kustomize` (offline, kubectl >= 1.14).
+ * Overlays live inside the base directory (`manifests/overlays/kind`) and list the base files
+ * (`../../postgres.yaml`); kustomize only allows that with the load restrictor off.
+ */
 export async function kustomize(dir: string): Promise<string> {
   if (!existsSync(resolve(dir, 'kustomization.yaml')) && !existsSync(resolve(dir, 'kustomization.yml'))) {
     throw new UsageError(`no kustomization.yaml in ${dir}`);
   }
   try {
-    const { stdout } = await run('kubectl', ['kustomize', dir], { maxBuffer: 64 * 1024 * 1024 });
+    const { stdout } = await run('kubectl', ['kustomize', '--load-restrictor', 'LoadRestrictionsNone', dir], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
     return stdout;
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
@@ -36,8 +54,15 @@ export async function kustomize(dir: string): Promise<string> {
       throw new UsageError(
         'kubectl is not installed: it is needed to render the kustomize overlays (kubectl kustomize)',
       );
-    throw new UsageError(`kubectl kustomize ${dir} failed: ${(e.stderr ?? e.message).trim()}`);
+    throw new RenderError(dir, kustomizeMessage(e.stderr ?? e.message));
   }
+}
+
+/** kubectl wraps kustomize's error in a klog line; keep only what kustomize said. */
+export function kustomizeMessage(stderr: string): string {
+  const text = stderr.trim();
+  const m = /err="((?:[^"\\]|\\.)*)"/.exec(text);
+  return (m ? m[1]!.replace(/\\(.)/g, '$1') : text).trim();
 }
 
 /** Parses rendered multi-document YAML into objects (kustomize output is always valid YAML). */

@@ -1,0 +1,141 @@
+import { getSerializationType } from '@kubernetes/client-node/dist/util.js';
+import type { Finding, Path } from './findings.ts';
+import { showObject, showPath } from './findings.ts';
+import type { KubeObject } from './render.ts';
+
+/**
+ * Checks an object against the Kubernetes OpenAPI schema of its apiVersion/kind, using the
+ * validators kubernetes-models generates from it. Each kind is imported on first use: loading
+ * every model would cost more than the whole of `validate` may take.
+ */
+
+interface AjvError {
+  instancePath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+type ModelClass = new (data: unknown) => { validate(): void };
+
+const models = new Map<string, Promise<ModelClass | undefined>>();
+
+function loadModel(apiVersion: string, kind: string): Promise<ModelClass | undefined> {
+  const key = `${apiVersion}/${kind}`;
+  let m = models.get(key);
+  if (!m) {
+    // `kubernetes-models/<group>/<version>/<Kind>` (core: `kubernetes-models/v1/<Kind>`)
+    m = import(`kubernetes-models/${apiVersion}/${kind}`).then(
+      (mod: Record<string, unknown>) =>
+        typeof mod[kind] === 'function' ? (mod[kind] as ModelClass) : undefined,
+      () => undefined,
+    );
+    models.set(key, m);
+  }
+  return m;
+}
+
+/** Whether Kubernetes itself defines the group (client-node's list); otherwise it is a custom resource. */
+export function isBuiltIn(apiVersion: string, kind: string): boolean {
+  return getSerializationType(apiVersion, kind) !== 'KubernetesObject';
+}
+
+export async function schemaFindings(o: KubeObject): Promise<Finding[]> {
+  const { apiVersion, kind } = o;
+  const at = (path: Path, message: string, severity: Finding['severity'] = 'error'): Finding => ({
+    severity,
+    rule: 'schema',
+    message,
+    object: o,
+    path,
+  });
+  if (typeof apiVersion !== 'string' || !/^[a-z0-9.-]+(\/[a-z0-9]+)?$/i.test(apiVersion))
+    return [at(['apiVersion'], `${showObject(o)}: apiVersion must be a string like "apps/v1"`)];
+  if (!/^[A-Za-z][A-Za-z0-9]*$/.test(kind))
+    return [at(['kind'], `${showObject(o)}: kind must be a word like "Deployment"`)];
+  const Model = await loadModel(apiVersion, kind);
+  if (!Model) {
+    if (!isBuiltIn(apiVersion, kind))
+      return [
+        at(['kind'], `${apiVersion} ${kind} is a custom resource; its schema is not checked`, 'warning'),
+      ];
+    return [at(['kind'], `unknown kind: Kubernetes has no ${kind} in ${apiVersion}`)];
+  }
+  try {
+    new Model(o).validate();
+    return [];
+  } catch (err) {
+    const errors = (err as { errors?: AjvError[] }).errors;
+    if (!Array.isArray(errors)) return [at([], `${showObject(o)}: ${String(err)}`)];
+    return describe(o, errors).map(({ path, message }) => at(path, `${showObject(o)}: ${message}`));
+  }
+}
+
+/** One message per field: ajv reports `oneOf` branches (int-or-string, quantity) separately. */
+export function describe(o: KubeObject, errors: AjvError[]): { path: Path; message: string }[] {
+  const byPath = new Map<string, AjvError[]>();
+  for (const e of errors) byPath.set(e.instancePath, [...(byPath.get(e.instancePath) ?? []), e]);
+  const out: { path: Path; message: string }[] = [];
+  for (const [pointer, group] of byPath) {
+    const path = toPath(pointer, o);
+    const where = showPath(path) || 'the object';
+    const value = got(getAt(o, path));
+    const formats = group.filter((e) => e.keyword === 'format').map((e) => String(e.params.format));
+    if (formats.includes('quantity')) {
+      out.push({ path, message: `${where} must be a quantity such as 500m, 2 or 1Gi${value}` });
+      continue;
+    }
+    if (group.some((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf')) {
+      const types = [...new Set(group.filter((e) => e.keyword === 'type').map((e) => String(e.params.type)))];
+      out.push({ path, message: `${where} must be ${types.join(' or ') || 'a valid value'}${value}` });
+      continue;
+    }
+    for (const e of group) {
+      if (e.keyword === 'required') {
+        const field = String(e.params.missingProperty);
+        out.push({
+          path,
+          message: `${where === 'the object' ? '' : `${where}: `}missing required field "${field}"`,
+        });
+      } else if (e.keyword === 'type') {
+        out.push({ path, message: `${where} must be ${String(e.params.type)}${value}` });
+      } else if (e.keyword === 'enum') {
+        const allowed = (e.params.allowedValues as unknown[]).map(String).join(', ');
+        out.push({ path, message: `${where} must be one of ${allowed}${value}` });
+      } else if (e.keyword === 'format') {
+        out.push({ path, message: `${where} must be a valid ${String(e.params.format)}${value}` });
+      } else {
+        out.push({ path, message: `${where} ${e.message ?? 'is invalid'}` });
+      }
+    }
+  }
+  return out;
+}
+
+function toPath(pointer: string, o: KubeObject): Path {
+  const segs = pointer
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  // array indices become numbers so they print as [0] and match YAML sequences
+  const path: Path = [];
+  let v: unknown = o;
+  for (const s of segs) {
+    const seg = Array.isArray(v) && /^\d+$/.test(s) ? Number(s) : s;
+    path.push(seg);
+    v = v === null || typeof v !== 'object' ? undefined : (v as Record<string, unknown>)[s];
+  }
+  return path;
+}
+
+function getAt(o: unknown, path: Path): unknown {
+  let v = o;
+  for (const s of path)
+    v = v === null || typeof v !== 'object' ? undefined : (v as Record<string, unknown>)[s];
+  return v;
+}
+
+function got(v: unknown): string {
+  if (v === undefined || (typeof v === 'object' && v !== null)) return '';
+  const s = JSON.stringify(v);
+  return `, got ${s.length > 40 ? `${s.slice(0, 37)}...` : s}`;
+}

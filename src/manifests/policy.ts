@@ -1,0 +1,124 @@
+import type { Finding } from './findings.ts';
+import { showObject } from './findings.ts';
+import { asArray, containersOf, isRecord, type PodTemplate, podTemplate, secretValues } from './objects.ts';
+import type { KubeObject } from './render.ts';
+
+/**
+ * Default credentials published in the seed's README. They are fine on a throw-away kind cluster
+ * and a finding anywhere else.
+ */
+const DEFAULT_PASSWORDS = new Set(['changeme', 'minioadmin123', 'Milvus']);
+/** Defaults that are only a password when they sit in a password field (admin/admin, nacos/nacos). */
+const DEFAULT_PASSWORDS_IN_PASSWORD_FIELDS = new Set(['admin', 'nacos', 'minioadmin', 'root', 'password']);
+const PASSWORD_KEY = /pass(word)?|secret|token|credential/i;
+/** Profiles where a default credential is an error rather than a warning. */
+export const STRICT_CREDENTIAL_PROFILES = new Set(['production']);
+
+export function isDefaultCredential(key: string, value: string): boolean {
+  const v = value.trim();
+  return DEFAULT_PASSWORDS.has(v) || (PASSWORD_KEY.test(key) && DEFAULT_PASSWORDS_IN_PASSWORD_FIELDS.has(v));
+}
+
+export function policyFindings(objects: readonly KubeObject[], profile: string): Finding[] {
+  const templates = objects.map(podTemplate).filter((t): t is PodTemplate => t !== undefined);
+  const credentialSeverity = STRICT_CREDENTIAL_PROFILES.has(profile) ? 'error' : 'warning';
+  return [
+    ...templates.flatMap(containerFindings),
+    ...objects.flatMap((o) => credentialFindings(o, credentialSeverity)),
+    ...templates.flatMap((t) => envCredentialFindings(t, credentialSeverity)),
+  ];
+}
+
+/** `name:tag`, `name@sha256:...`, or why it is not pinned. */
+export function imageProblem(image: unknown): string | undefined {
+  if (typeof image !== 'string' || image.trim() === '') return 'has no image';
+  if (image.includes('@')) return undefined; // a digest pins it exactly
+  const lastSlash = image.lastIndexOf('/');
+  const colon = image.lastIndexOf(':');
+  if (colon <= lastSlash) return `image "${image}" has no tag (pin a version, e.g. ${image}:1.2.3)`;
+  const tag = image.slice(colon + 1);
+  if (tag === 'latest') return `image "${image}" uses the tag "latest" (pin a version)`;
+  return undefined;
+}
+
+function containerFindings(t: PodTemplate): Finding[] {
+  const out: Finding[] = [];
+  for (const c of containersOf(t)) {
+    const who = `${c.init ? 'init container' : 'container'} ${String(c.value.name ?? '?')} of ${showObject(t.object)}`;
+    const imageIssue = imageProblem(c.value.image);
+    if (imageIssue)
+      out.push({
+        severity: 'error',
+        rule: 'image-tag',
+        message: `${who}: ${imageIssue}`,
+        object: t.object,
+        path: [...c.path, c.value.image === undefined ? 'name' : 'image'],
+      });
+
+    const res = isRecord(c.value.resources) ? c.value.resources : {};
+    const missing: string[] = [];
+    for (const kind of ['requests', 'limits']) {
+      const r = isRecord(res[kind]) ? (res[kind] as Record<string, unknown>) : {};
+      for (const what of ['cpu', 'memory'])
+        if (r[what] === undefined || r[what] === null) missing.push(`${kind}.${what}`);
+    }
+    if (missing.length)
+      out.push({
+        severity: 'error',
+        rule: 'resources',
+        message: `${who} has no resources.${missing.join(', resources.')}`,
+        object: t.object,
+        path: [...c.path, ...(c.value.resources === undefined ? ['name'] : ['resources'])],
+      });
+
+    // an init container that is a sidecar (restartPolicy Always) runs as long as the pod
+    const longRunning = t.longRunning && (!c.init || c.value.restartPolicy === 'Always');
+    if (longRunning) {
+      const probes = ['readinessProbe', 'livenessProbe'].filter((p) => c.value[p] === undefined);
+      if (probes.length)
+        out.push({
+          severity: 'error',
+          rule: 'probes',
+          message: `${who} has no ${probes.join(' and no ')}`,
+          object: t.object,
+          path: [...c.path, 'name'],
+        });
+    }
+  }
+  return out;
+}
+
+function credentialFindings(o: KubeObject, severity: Finding['severity']): Finding[] {
+  if (o.kind !== 'Secret') return [];
+  return secretValues(o)
+    .filter((v) => isDefaultCredential(v.key, v.value))
+    .map((v) => ({
+      severity,
+      rule: 'default-credential',
+      message: `Secret ${o.metadata.name}: ${v.path.join('.')} is a default credential published in the seed's README; set a real one`,
+      object: o,
+      path: v.path,
+    }));
+}
+
+function envCredentialFindings(t: PodTemplate, severity: Finding['severity']): Finding[] {
+  const out: Finding[] = [];
+  for (const c of containersOf(t))
+    asArray(c.value.env).forEach((e, i) => {
+      if (
+        isRecord(e) &&
+        typeof e.name === 'string' &&
+        typeof e.value === 'string' &&
+        PASSWORD_KEY.test(e.name) &&
+        isDefaultCredential(e.name, e.value)
+      )
+        out.push({
+          severity,
+          rule: 'default-credential',
+          message: `${showObject(t.object)}: env ${e.name} of container ${String(c.value.name)} is a default credential published in the seed's README; take it from a Secret`,
+          object: t.object,
+          path: [...c.path, 'env', i, 'value'],
+        });
+    });
+  return out;
+}

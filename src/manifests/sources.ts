@@ -1,0 +1,214 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import type { Problem } from '../util/problem.ts';
+import { lineAt, parseYamlSource, type SourceDoc } from '../util/yaml-source.ts';
+import { asArray, get, isKubeObject, isRecord, objectKey, str } from './objects.ts';
+
+/**
+ * The kustomization tree read as written, with positions: kustomize's output has none, so every
+ * rendered object is traced back to the document (and patches) it came from.
+ */
+export interface SourceObject {
+  file: string;
+  src: SourceDoc;
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+export interface PatchSource {
+  file: string;
+  src: SourceDoc;
+  /** Which object it patches; a missing field matches any. */
+  target: { kind?: string; name?: string; namespace?: string };
+  /** A JSON 6902 patch is a list of operations; a strategic merge patch is a partial object. */
+  json6902: boolean;
+  /** Set for a patch written inline in a kustomization: its positions are pinned to this line. */
+  inlineLine?: number;
+}
+
+export interface SourceSet {
+  /** Absolute paths of every resource file rendered. */
+  resourceFiles: Set<string>;
+  kustomizations: string[];
+  objects: SourceObject[];
+  patches: PatchSource[];
+  problems: Problem[];
+}
+
+const KUSTOMIZATION_NAMES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
+
+/** Shows a path as the user typed it: relative to the working directory when inside it. */
+export function displayPath(abs: string): string {
+  const rel = relative(process.cwd(), abs);
+  return rel && !rel.startsWith('..') ? rel : abs;
+}
+
+export function findKustomization(dir: string): string | undefined {
+  for (const n of KUSTOMIZATION_NAMES) {
+    const p = join(dir, n);
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+/** Reads the kustomization at `dir` and everything it includes. Never throws. */
+export function loadSources(dir: string): SourceSet {
+  const set: SourceSet = {
+    resourceFiles: new Set(),
+    kustomizations: [],
+    objects: [],
+    patches: [],
+    problems: [],
+  };
+  const parsed = new Map<string, SourceDoc[]>();
+  const read = (abs: string): SourceDoc[] | undefined => {
+    if (parsed.has(abs)) return parsed.get(abs);
+    let text: string;
+    try {
+      text = readFileSync(abs, 'utf8');
+    } catch {
+      return undefined;
+    }
+    const { docs, problems } = parseYamlSource(displayPath(abs), text);
+    set.problems.push(...problems);
+    parsed.set(abs, docs);
+    return docs;
+  };
+  const visited = new Set<string>();
+
+  const walk = (kdir: string, from?: { file: string; line: number }) => {
+    const kfile = findKustomization(kdir);
+    if (!kfile) {
+      set.problems.push({
+        severity: 'error',
+        file: from?.file ?? displayPath(kdir),
+        line: from?.line,
+        rule: 'kustomization',
+        message: `no kustomization.yaml in ${displayPath(kdir)}`,
+      });
+      return;
+    }
+    if (visited.has(kfile)) return;
+    visited.add(kfile);
+    set.kustomizations.push(kfile);
+    const kdoc = read(kfile)?.[0];
+    if (!kdoc || !isRecord(kdoc.value)) return;
+    const k = kdoc.value;
+    const kshown = displayPath(kfile);
+    const missing = (field: (string | number)[], what: string) =>
+      set.problems.push({
+        severity: 'error',
+        file: kshown,
+        line: lineAt(kdoc, field),
+        rule: 'kustomization',
+        message: `${what}: no such file or directory`,
+      });
+
+    for (const field of ['resources', 'bases', 'components']) {
+      for (const [i, entry] of asArray(k[field]).entries()) {
+        const rel = str(entry);
+        if (!rel || /^[a-z][a-z0-9+.-]*:\/\//i.test(rel)) continue; // remote bases are kustomize's business
+        const abs = resolve(kdir, rel);
+        if (!existsSync(abs)) missing([field, i], rel);
+        else if (statSync(abs).isDirectory()) walk(abs, { file: kshown, line: lineAt(kdoc, [field, i]) });
+        else {
+          set.resourceFiles.add(abs);
+          for (const src of read(abs) ?? []) addObject(set, src);
+        }
+      }
+    }
+    const patchFile = (
+      field: (string | number)[],
+      rel: string,
+      target: PatchSource['target'] | undefined,
+    ) => {
+      const abs = resolve(kdir, rel);
+      if (!existsSync(abs)) missing(field, rel);
+      else for (const src of read(abs) ?? []) addPatch(set, src, target);
+    };
+    asArray(k.patches).forEach((p, i) => {
+      if (!isRecord(p)) return;
+      const target = isRecord(p.target) ? targetOf(p.target) : undefined;
+      const path = str(p.path);
+      if (path) patchFile(['patches', i, 'path'], path, target);
+      else if (typeof p.patch === 'string') addInlinePatch(set, kdoc, ['patches', i, 'patch'], target);
+    });
+    asArray(k.patchesStrategicMerge).forEach((p, i) => {
+      if (typeof p !== 'string') return;
+      if (p.includes('\n')) addInlinePatch(set, kdoc, ['patchesStrategicMerge', i], undefined);
+      else patchFile(['patchesStrategicMerge', i], p, undefined);
+    });
+    asArray(k.patchesJson6902).forEach((p, i) => {
+      if (!isRecord(p)) return;
+      const target = isRecord(p.target) ? targetOf(p.target) : undefined;
+      const path = str(p.path);
+      if (path) patchFile(['patchesJson6902', i, 'path'], path, target);
+      else addInlinePatch(set, kdoc, ['patchesJson6902', i], target);
+    });
+  };
+  walk(resolve(dir));
+  return set;
+}
+
+function addObject(set: SourceSet, src: SourceDoc): void {
+  const v = src.value;
+  if (!isKubeObject(v)) {
+    set.problems.push({
+      severity: 'error',
+      file: src.file,
+      line: src.line,
+      rule: 'schema',
+      message: 'not a Kubernetes object: a document needs apiVersion, kind and metadata.name',
+    });
+    return;
+  }
+  set.objects.push({
+    file: src.file,
+    src,
+    kind: v.kind,
+    name: v.metadata.name,
+    namespace: str(v.metadata.namespace),
+  });
+}
+
+function addPatch(set: SourceSet, src: SourceDoc, target: PatchSource['target'] | undefined): void {
+  const v = src.value;
+  if (Array.isArray(v)) {
+    set.patches.push({ file: src.file, src, target: target ?? {}, json6902: true });
+  } else if (isRecord(v)) {
+    const meta = isRecord(v.metadata) ? v.metadata : {};
+    set.patches.push({
+      file: src.file,
+      src,
+      target: target ?? { kind: str(v.kind), name: str(meta.name), namespace: str(meta.namespace) },
+      json6902: false,
+    });
+  }
+}
+
+/** An inline patch has no file of its own; it is located at its entry in the kustomization. */
+function addInlinePatch(
+  set: SourceSet,
+  kdoc: SourceDoc,
+  field: (string | number)[],
+  target: PatchSource['target'] | undefined,
+): void {
+  const line = lineAt(kdoc, field);
+  const text = String(get(kdoc.value, field) ?? '');
+  const { docs } = parseYamlSource(kdoc.file, text);
+  for (const d of docs) {
+    // positions inside the inline text are relative to it; pin them all to the entry's line
+    addPatch(set, { ...d, line }, target);
+    const p = set.patches.at(-1);
+    if (p) p.inlineLine = line;
+  }
+}
+
+function targetOf(t: Record<string, unknown>): PatchSource['target'] {
+  return { kind: str(t.kind), name: str(t.name), namespace: str(t.namespace) };
+}
+
+export function sourceKey(o: SourceObject): string {
+  return objectKey(o.kind, o.namespace, o.name);
+}

@@ -1,0 +1,129 @@
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { readCatalog } from '../catalog/load.ts';
+import { UsageError } from '../util/errors.ts';
+import type { Problem } from '../util/problem.ts';
+import { catalogFindings } from './catalog-rules.ts';
+import { unknownFieldFindings } from './fields.ts';
+import type { Finding } from './findings.ts';
+import { schemaFindings } from './kube-schema.ts';
+import { Locator } from './locate.ts';
+import { keyOf } from './objects.ts';
+import { policyFindings } from './policy.ts';
+import { referenceFindings } from './references.ts';
+import { type KubeObject, kustomize, overlayDir, parseRendered, RenderError } from './render.ts';
+import { displayPath, findKustomization, loadSources, type SourceSet } from './sources.ts';
+
+export interface ValidateOptions {
+  /** Path of the stack catalog. */
+  catalog: string;
+  /** Sizing overlay (catalog `render.overlays`); default `render.defaultProfile`. */
+  profile?: string;
+}
+
+export interface ValidateResult {
+  /** The sizing profile validated (undefined when the catalog itself could not be read). */
+  profile?: string;
+  problems: Problem[];
+  /** How many objects were checked. */
+  objects: number;
+  /** False when source errors (or kustomize) stopped rendering: the base objects were checked as written. */
+  rendered: boolean;
+}
+
+/**
+ * Validates the whole stack for one sizing profile and returns every problem found. Throws only
+ * UsageError (missing catalog, unknown profile, no kubectl): anything wrong in the files is a problem.
+ */
+export async function validateStack(opts: ValidateOptions): Promise<ValidateResult> {
+  const catalogPath = resolve(opts.catalog);
+  if (!existsSync(catalogPath)) throw new UsageError(`no such file: ${opts.catalog}`, '--catalog');
+  if (statSync(catalogPath).isDirectory())
+    throw new UsageError(`${opts.catalog} is a directory, not a catalog file`, '--catalog');
+
+  const catalog = readCatalog(catalogPath);
+  const { stack } = catalog;
+  if (!stack || !catalog.source)
+    return { problems: sortProblems(catalog.problems), objects: 0, rendered: false };
+  const profile = opts.profile ?? stack.render.defaultProfile;
+  const dir = overlayDir(stack, profile); // UsageError naming --profile when unknown
+
+  const sources = loadSources(dir);
+  const problems: Problem[] = [...catalog.problems, ...sources.problems, ...duplicateProblems(sources)];
+  const kfile = displayPath(findKustomization(dir) ?? dir);
+
+  let objects: KubeObject[];
+  let rendered = false;
+  if (problems.some((p) => p.severity === 'error')) {
+    objects = sources.objects.map((s) => s.src.value as KubeObject);
+  } else {
+    try {
+      objects = parseRendered(await kustomize(dir));
+      rendered = true;
+    } catch (err) {
+      if (!(err instanceof RenderError)) throw err;
+      problems.push({
+        severity: 'error',
+        file: kfile,
+        line: 1,
+        rule: 'render',
+        message: `kustomize cannot render this overlay: ${err.detail}`,
+      });
+      objects = sources.objects.map((s) => s.src.value as KubeObject);
+    }
+  }
+
+  const locator = new Locator(sources, kfile);
+  const findings: Finding[] = [];
+  for (const list of await Promise.all(
+    objects.map(async (o) => [...(await schemaFindings(o)), ...(await unknownFieldFindings(o))]),
+  ))
+    findings.push(...list);
+  findings.push(...referenceFindings(objects, stack.namespace), ...policyFindings(objects, profile));
+  for (const f of findings) {
+    const at = locator.locate(f.object, f.path);
+    problems.push({ severity: f.severity, file: at.file, line: at.line, rule: f.rule, message: f.message });
+  }
+  problems.push(...catalogFindings(stack, catalog.source, objects, sources.resourceFiles, locator));
+  return { profile, problems: sortProblems(dedupe(problems)), objects: objects.length, rendered };
+}
+
+/** kustomize refuses duplicates without saying where they are; find them in the sources. */
+function duplicateProblems(sources: SourceSet): Problem[] {
+  const first = new Map<string, { file: string; line: number }>();
+  const out: Problem[] = [];
+  for (const s of sources.objects) {
+    const o = s.src.value as KubeObject;
+    const key = keyOf(o);
+    const seen = first.get(key);
+    if (seen)
+      out.push({
+        severity: 'error',
+        file: s.file,
+        line: s.src.line,
+        rule: 'duplicate',
+        message: `duplicate object: ${s.kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name} is also defined at ${seen.file}:${seen.line}`,
+      });
+    else first.set(key, { file: s.file, line: s.src.line });
+  }
+  return out;
+}
+
+function dedupe(problems: Problem[]): Problem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const k = `${p.file}:${p.line}:${p.rule}:${p.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+export function sortProblems(problems: Problem[]): Problem[] {
+  return [...problems].sort(
+    (a, b) =>
+      (a.file ?? '').localeCompare(b.file ?? '') ||
+      (a.line ?? 0) - (b.line ?? 0) ||
+      a.message.localeCompare(b.message),
+  );
+}
