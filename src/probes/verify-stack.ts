@@ -1,0 +1,282 @@
+import type { CheckSpec, Component, Endpoint, Stack } from '../catalog/types.ts';
+import type { Cluster } from '../kube/types.ts';
+import { type CheckResult, summarise, type VerifyReport } from '../report/results.ts';
+import { kubeTarget } from '../targets/kube.ts';
+import { localTarget } from '../targets/local.ts';
+import type { Target } from '../targets/types.ts';
+import { formatDuration, parseDuration } from '../util/duration.ts';
+import { UsageError } from '../util/errors.ts';
+import { redact, redactUrl } from '../util/redact.ts';
+import { type Findings, podFindings, pvcFindings, serviceFindings } from './namespace.ts';
+import { probes } from './registry.ts';
+import { pool, type RetryResult, retryUntilDeadline } from './runner.ts';
+import { notReady, type Outcome, pass, wrong } from './types.ts';
+import { assertChecksValid } from './validate.ts';
+
+export interface VerifyOptions {
+  stack: Stack;
+  /** The components to verify, in the order to report them. */
+  components: readonly Component[];
+  target: 'kube' | 'local';
+  /** Required on target kube. */
+  cluster?: Cluster;
+  /** Target local: URLs keyed `component.endpoint` (from parseEndpointFlags). */
+  endpoints?: ReadonlyMap<string, URL>;
+  /** Deadline of each check (a check's own `timeout:` in the catalog wins). */
+  timeoutMs: number;
+  /** Checks in flight at once (default 8). */
+  concurrency?: number;
+  /** Target kube: also run the namespace-wide checks (pods Ready, Services, PVCs). Default true. */
+  namespaceChecks?: boolean;
+  /** Called as each check finishes (results arrive in completion order). */
+  onResult?: (result: CheckResult) => void;
+  /** Backoff tuning (tests). */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+/** Component name under which the namespace-wide checks are reported. */
+export const NAMESPACE_COMPONENT = 'namespace';
+
+/**
+ * Verifies the components' checks against a target and returns one report. Never throws for a
+ * failing service (that is a failed check); throws UsageError for a bad catalog or bad options.
+ */
+export async function verifyStack(options: VerifyOptions): Promise<VerifyReport> {
+  const { stack, components } = options;
+  assertChecksValid(stack);
+  if (options.target === 'kube' && !options.cluster)
+    throw new UsageError('target kube needs a cluster (kubeconfig/context)');
+  const target: Target =
+    options.target === 'kube'
+      ? kubeTarget(options.cluster!, stack.namespace)
+      : localTarget(options.endpoints ?? new Map());
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const emit = (r: CheckResult) => {
+    options.onResult?.(r);
+    return r;
+  };
+
+  const immediate: CheckResult[] = [];
+  const tasks: (() => Promise<CheckResult>)[] = [];
+  for (const component of components) {
+    const endpointChecks = component.checks.filter((c) => probes[c.type]?.usesEndpoint);
+    const reachable = endpointChecks.filter((c) => target.has(component, endpointOf(component, c)!));
+    if (options.target === 'local' && endpointChecks.length > 0 && reachable.length === 0) {
+      immediate.push(
+        emit(skipped(component.name, '*', 'component', 'not checked: no --endpoint given', 'not-checked')),
+      );
+      continue;
+    }
+    for (const check of component.checks) {
+      const probe = probes[check.type]!;
+      const deadlineMs = check.timeout
+        ? parseDuration(check.timeout, `timeout of check ${check.name}`)
+        : options.timeoutMs;
+      if (
+        (check.target && check.target !== options.target) ||
+        (!probe.usesEndpoint && options.target !== 'kube')
+      ) {
+        immediate.push(
+          emit(
+            skipped(
+              component.name,
+              check.name,
+              check.type,
+              `runs only on target ${check.target ?? 'kube'}`,
+              'other-target',
+            ),
+          ),
+        );
+        continue;
+      }
+      const endpoint = endpointOf(component, check);
+      if (probe.usesEndpoint && !target.has(component, endpoint!)) {
+        immediate.push(
+          emit(
+            skipped(
+              component.name,
+              check.name,
+              check.type,
+              `not checked: no --endpoint given for ${component.name}.${endpoint!.name}`,
+              'not-checked',
+            ),
+          ),
+        );
+        continue;
+      }
+      tasks.push(async () => {
+        let where = probe.usesEndpoint ? undefined : `pod/${String(check.pod)}`;
+        const run = await retryUntilDeadline(
+          async (signal, timeoutMs) => {
+            const url = probe.usesEndpoint ? await target.resolve(component, endpoint!) : undefined;
+            if (url) where = redactUrl(url);
+            return probe.run({
+              component,
+              check,
+              url,
+              cluster: options.cluster,
+              namespace: stack.namespace,
+              signal,
+              timeoutMs,
+            });
+          },
+          {
+            deadlineMs,
+            settles: check.settles === true,
+            initialBackoffMs: options.initialBackoffMs,
+            maxBackoffMs: options.maxBackoffMs,
+          },
+        );
+        return emit(toResult(component.name, check, probe.describe(check), run, deadlineMs, where));
+      });
+    }
+  }
+  if (options.target === 'kube' && options.namespaceChecks !== false)
+    tasks.push(
+      ...namespaceTasks(options.cluster!, stack.namespace, options).map((t) => async () => emit(await t())),
+    );
+
+  const ran = await pool(tasks, options.concurrency ?? 8);
+  await target.close();
+  const results = order([...immediate, ...ran], components);
+  return summarise(
+    {
+      target: options.target,
+      namespace: options.target === 'kube' ? stack.namespace : undefined,
+      startedAt: startedAt.toISOString(),
+      durationMs: Math.round(performance.now() - t0),
+    },
+    results,
+    components,
+  );
+}
+
+function endpointOf(component: Component, check: CheckSpec): Endpoint | undefined {
+  return check.endpoint ? component.endpoints.find((e) => e.name === check.endpoint) : component.endpoints[0];
+}
+
+function skipped(
+  component: string,
+  check: string,
+  type: string,
+  message: string,
+  reason: CheckResult['reason'],
+): CheckResult {
+  return { component, check, type, status: 'skip', attempts: 0, durationMs: 0, message, reason, history: [] };
+}
+
+/** Turns a retry run into a result row (pure). */
+export function toResult(
+  component: string,
+  check: Pick<CheckSpec, 'name' | 'type'>,
+  expected: string,
+  run: RetryResult,
+  deadlineMs: number,
+  where?: string,
+): CheckResult {
+  const { final, history } = run;
+  const attempts = history.length;
+  const base = {
+    component,
+    check: check.name,
+    type: check.type,
+    attempts,
+    durationMs: Math.round(run.durationMs),
+    expected: redact(expected),
+    where,
+    history,
+  };
+  if (final.kind === 'pass')
+    return {
+      ...base,
+      status: 'pass',
+      actual: final.actual && redact(final.actual),
+      message: `ok${attempts > 1 ? ` after ${attempts} attempts` : ''}`,
+    };
+  if (final.kind === 'not-ready') {
+    const tries = `${attempts} attempt${attempts === 1 ? '' : 's'}`;
+    return {
+      ...base,
+      status: 'fail',
+      reason: 'deadline',
+      actual: redact(final.actual ?? final.message),
+      message: redact(`not ready within ${formatDuration(deadlineMs)} (${tries}): ${final.message}`),
+    };
+  }
+  return {
+    ...base,
+    status: 'fail',
+    reason: final.reason,
+    actual: redact(final.actual ?? final.message),
+    message: redact(final.message),
+  };
+}
+
+function namespaceTasks(
+  cluster: Cluster,
+  namespace: string,
+  options: VerifyOptions,
+): (() => Promise<CheckResult>)[] {
+  const spec =
+    (
+      name: string,
+      expected: string,
+      noun: string,
+      evaluate: () => Promise<Findings>,
+    ): (() => Promise<CheckResult>) =>
+    async () => {
+      const run = await retryUntilDeadline(async () => verdict(await evaluate(), noun), {
+        deadlineMs: options.timeoutMs,
+        initialBackoffMs: options.initialBackoffMs,
+        maxBackoffMs: options.maxBackoffMs,
+      });
+      return toResult(
+        NAMESPACE_COMPONENT,
+        { name, type: 'namespace' },
+        expected,
+        run,
+        options.timeoutMs,
+        `namespace/${namespace}`,
+      );
+    };
+  return [
+    spec('pods-ready', 'every pod Running and Ready', 'pods', async () =>
+      podFindings(await cluster.listPods(namespace)),
+    ),
+    spec('services-endpoints', 'every Service has a ready endpoint', 'services', async () => {
+      const [services, slices] = await Promise.all([
+        cluster.listServices(namespace),
+        cluster.listEndpointSlices(namespace),
+      ]);
+      return serviceFindings(services, slices);
+    }),
+    spec('pvcs-bound', 'every PVC Bound', 'PVCs', async () =>
+      pvcFindings(await cluster.listPersistentVolumeClaims(namespace)),
+    ),
+  ];
+}
+
+/** Findings → an attempt's outcome: definite problems fail at once, pending ones are retried. */
+export function verdict(f: Findings, noun: string): Outcome {
+  if (f.definite.length)
+    return wrong(
+      [...f.definite, ...f.pending].join('; '),
+      `${f.definite.length + f.pending.length} of ${f.total} ${noun} not ok`,
+    );
+  if (f.pending.length)
+    return notReady(f.pending.join('; '), `${f.pending.length} of ${f.total} ${noun} not ready`);
+  return pass(`${f.total} ${noun} ok`);
+}
+
+/** Results in catalog order: by component, then the component's check order; the namespace last. */
+function order(results: CheckResult[], components: readonly Component[]): CheckResult[] {
+  const rank = (r: CheckResult) => {
+    const ci = components.findIndex((c) => c.name === r.component);
+    const checks = components[ci]?.checks ?? [];
+    const ki = checks.findIndex((c) => c.name === r.check);
+    return (ci < 0 ? components.length : ci) * 1000 + (ki < 0 ? 999 : ki);
+  };
+  return [...results].sort((a, b) => rank(a) - rank(b));
+}

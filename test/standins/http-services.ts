@@ -1,0 +1,270 @@
+/**
+ * Protocol-faithful HTTP stand-ins for the services that cannot run here (no Docker, no JVM images):
+ * Nacos, Milvus, Elasticsearch, Grafana, Jaeger, kafka-ui and MinIO's /minio/health/* endpoints.
+ * Each answers exactly what readiness.md documents for the real endpoint, in each of its states.
+ * The MinIO stand-in forwards everything else (the S3 API) to a real S3 server (s3rver).
+ */
+import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
+
+export type StandInKind = 'nacos' | 'milvus' | 'elasticsearch' | 'grafana' | 'jaeger' | 'kafka-ui' | 'minio';
+/** ready: healthy; starting: the documented not-ready answer; broken: a definite wrong answer. */
+export type StandInState = 'ready' | 'starting' | 'broken';
+
+export interface StandIn {
+  kind: StandInKind;
+  url: string;
+  port: number;
+  /** Milvus: a TCP listener standing in for the gRPC port. */
+  grpcPort?: number;
+  state: StandInState;
+  /** Requests seen, as `METHOD path`. */
+  requests: string[];
+  /** Switches state now, or after `afterMs`. */
+  setState(state: StandInState, afterMs?: number): void;
+  stop(): Promise<void>;
+}
+
+export interface StandInOptions {
+  state?: StandInState;
+  /** Grafana/Elasticsearch: basic-auth credentials the stand-in requires where the real one does. */
+  credentials?: { username: string; password: string };
+  /** MinIO: where its S3 API lives (an s3rver URL). */
+  s3Upstream?: string;
+}
+
+type Reply = { status: number; body?: string | object; type?: string; headers?: Record<string, string> };
+type Handler = (req: IncomingMessage, url: URL, s: StandIn, o: StandInOptions) => Reply | Promise<Reply>;
+
+const json = (status: number, body: object): Reply => ({
+  status,
+  body,
+  type: 'application/json; charset=utf-8',
+});
+const text = (status: number, body: string): Reply => ({ status, body, type: 'text/plain; charset=utf-8' });
+const notFound = (): Reply => text(404, '404 page not found\n');
+
+function basicOk(req: IncomingMessage, o: StandInOptions): boolean | undefined {
+  if (!o.credentials) return undefined;
+  const h = req.headers.authorization ?? '';
+  if (!h.startsWith('Basic ')) return false;
+  return (
+    Buffer.from(h.slice(6), 'base64').toString() === `${o.credentials.username}:${o.credentials.password}`
+  );
+}
+
+const handlers: Record<StandInKind, Handler> = {
+  // Nacos 2.x: readiness answers 200 "OK"; 500 with this text while Config/Naming start
+  nacos: (_req, url, s) => {
+    if (url.pathname === '/nacos/v1/console/health/liveness') return text(200, 'OK');
+    if (url.pathname !== '/nacos/v1/console/health/readiness') return notFound();
+    if (s.state === 'ready') return text(200, 'OK');
+    if (s.state === 'starting') return text(500, 'Config and Naming are not in readiness');
+    return text(500, 'Naming is not in readiness');
+  },
+  // Milvus: /healthz 200 "OK" ({"state":"OK"} for JSON); 500 "Not all components are healthy"
+  milvus: (req, url, s) => {
+    if (url.pathname !== '/healthz') return notFound();
+    const wantsJson = String(req.headers['content-type'] ?? '').includes('application/json');
+    const ok = s.state === 'ready';
+    const msg = ok ? 'OK' : 'Not all components are healthy';
+    return wantsJson ? json(ok ? 200 : 500, { state: msg }) : text(ok ? 200 : 500, msg);
+  },
+  // Elasticsearch: _cluster/health waits for wait_for_status up to `timeout`, then 408 timed_out
+  elasticsearch: async (req, url, s, o) => {
+    if (url.pathname !== '/_cluster/health') return notFound();
+    if (basicOk(req, o) === false)
+      return {
+        ...json(401, {
+          error: {
+            root_cause: [
+              {
+                type: 'security_exception',
+                reason: 'missing authentication credentials for REST request [/_cluster/health]',
+              },
+            ],
+            type: 'security_exception',
+            reason: 'missing authentication credentials for REST request [/_cluster/health]',
+          },
+          status: 401,
+        }),
+        headers: { 'www-authenticate': 'Basic realm="security" charset="UTF-8"' },
+      };
+    const status = s.state === 'ready' ? 'yellow' : 'red';
+    const want = url.searchParams.get('wait_for_status');
+    const reached = !want || status !== 'red';
+    const health = {
+      cluster_name: 'voiceassistant-es',
+      status,
+      timed_out: !reached,
+      number_of_nodes: 1,
+      number_of_data_nodes: 1,
+      active_primary_shards: reached ? 3 : 0,
+      active_shards: reached ? 3 : 0,
+      relocating_shards: 0,
+      initializing_shards: 0,
+      unassigned_shards: reached ? 3 : 6,
+      delayed_unassigned_shards: 0,
+      number_of_pending_tasks: 0,
+      number_of_in_flight_fetch: 0,
+      task_max_waiting_in_queue_millis: 0,
+      active_shards_percent_as_number: reached ? 50 : 0,
+    };
+    if (!reached) {
+      await new Promise((r) =>
+        setTimeout(r, Math.min(parseEsTime(url.searchParams.get('timeout') ?? '30s'), 60_000)),
+      );
+      return json(408, health);
+    }
+    return json(200, health);
+  },
+  // Grafana: /api/health 200 database ok (503 "failing"); datasources need auth (401 otherwise)
+  grafana: (req, url, s, o) => {
+    if (url.pathname === '/api/health') {
+      const ok = s.state !== 'starting';
+      return json(ok ? 200 : 503, {
+        commit: '03f502a94d',
+        database: ok ? 'ok' : 'failing',
+        version: '10.4.2',
+      });
+    }
+    if (url.pathname.startsWith('/api/datasources/name/')) {
+      if (basicOk(req, o) !== true) return json(401, { message: 'Invalid username or password' });
+      const name = decodeURIComponent(url.pathname.slice('/api/datasources/name/'.length));
+      if (name !== 'Prometheus' || s.state === 'broken')
+        return json(404, { message: 'Data source not found' });
+      return json(200, {
+        id: 1,
+        uid: 'P1809F7CD0C75ACF3',
+        orgId: 1,
+        name: 'Prometheus',
+        type: 'prometheus',
+        typeLogoUrl: 'public/app/plugins/datasource/prometheus/img/prometheus_logo.svg',
+        access: 'proxy',
+        url: 'http://prometheus:9090',
+        isDefault: true,
+        readOnly: true,
+      });
+    }
+    return json(404, { message: 'Not found' });
+  },
+  // Jaeger query: /api/services {"data":[...]}; storage down → 500 with errors; admin / "Server available"
+  jaeger: (_req, url, s) => {
+    if (url.pathname === '/api/services') {
+      if (s.state === 'ready')
+        return json(200, {
+          data: ['jaeger-all-in-one', 'voice-gateway'],
+          total: 2,
+          limit: 0,
+          offset: 0,
+          errors: null,
+        });
+      if (s.state === 'starting') return text(503, 'Service Unavailable');
+      return json(500, {
+        data: null,
+        total: 0,
+        limit: 0,
+        offset: 0,
+        errors: [{ code: 500, msg: 'no such index [jaeger-service-*]' }],
+      });
+    }
+    if (url.pathname === '/') {
+      const ok = s.state === 'ready';
+      return json(ok ? 200 : 503, {
+        status: ok ? 'Server available' : 'Server not available',
+        upSince: '2026-11-25T21:00:00Z',
+        uptime: '1m0s',
+      });
+    }
+    return notFound();
+  },
+  // kafka-ui (Spring Boot actuator): {"status":"UP"}; 503 {"status":"DOWN"}
+  'kafka-ui': (_req, url, s) => {
+    if (url.pathname !== '/actuator/health')
+      return json(404, {
+        timestamp: new Date().toISOString(),
+        status: 404,
+        error: 'Not Found',
+        path: url.pathname,
+      });
+    return s.state === 'ready' ? json(200, { status: 'UP' }) : json(503, { status: 'DOWN' });
+  },
+  // MinIO: /minio/health/live 200, /ready 200 or 503, /cluster 200 or 503 — empty bodies
+  minio: (_req, url, s) => {
+    if (url.pathname === '/minio/health/live') return { status: s.state === 'broken' ? 503 : 200 };
+    if (url.pathname === '/minio/health/ready' || url.pathname === '/minio/health/cluster')
+      return { status: s.state === 'ready' ? 200 : 503 };
+    return notFound();
+  },
+};
+
+function parseEsTime(v: string): number {
+  const m = /^(\d+)(ms|s|m)?$/.exec(v);
+  if (!m) return 30_000;
+  return Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000);
+}
+
+export async function startStandIn(kind: StandInKind, opts: StandInOptions = {}): Promise<StandIn> {
+  const timers: NodeJS.Timeout[] = [];
+  const standIn: StandIn = {
+    kind,
+    url: '',
+    port: 0,
+    state: opts.state ?? 'ready',
+    requests: [],
+    setState(state, afterMs) {
+      if (!afterMs) standIn.state = state;
+      else timers.push(setTimeout(() => (standIn.state = state), afterMs));
+    },
+    stop: async () => {},
+  };
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://stand-in');
+    standIn.requests.push(`${req.method} ${url.pathname}${url.search}`);
+    if (kind === 'minio' && !url.pathname.startsWith('/minio/health/') && opts.s3Upstream)
+      return forward(req, res, opts.s3Upstream);
+    Promise.resolve(handlers[kind](req, url, standIn, opts)).then(
+      (r) => send(res, r),
+      (err) => send(res, text(500, String(err))),
+    );
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  standIn.port = (server.address() as { port: number }).port;
+  standIn.url = `http://127.0.0.1:${standIn.port}`;
+  let grpc: TcpServer | undefined;
+  if (kind === 'milvus') {
+    grpc = createTcpServer((sock) => sock.destroy());
+    await new Promise<void>((r) => grpc!.listen(0, '127.0.0.1', r));
+    standIn.grpcPort = (grpc.address() as { port: number }).port;
+  }
+  standIn.stop = async () => {
+    for (const t of timers) clearTimeout(t);
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+    if (grpc) await new Promise((r) => grpc!.close(r));
+  };
+  return standIn;
+}
+
+function send(res: ServerResponse, r: Reply): void {
+  const body = r.body === undefined ? '' : typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
+  res.writeHead(r.status, { ...(r.type ? { 'content-type': r.type } : {}), ...(r.headers ?? {}) });
+  res.end(body);
+}
+
+function forward(req: IncomingMessage, res: ServerResponse, upstream: string): void {
+  const target = new URL(req.url ?? '/', upstream);
+  const up = request(
+    target,
+    { method: req.method, headers: { ...req.headers, host: target.host } },
+    (upRes) => {
+      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+      upRes.pipe(res);
+    },
+  );
+  up.on('error', () => {
+    res.writeHead(502);
+    res.end();
+  });
+  req.pipe(up);
+}
