@@ -27,7 +27,7 @@ function typeMap(name: string): Promise<TypeMap | undefined> {
   let m = typeMaps.get(name);
   if (!m) {
     m = /^[A-Za-z0-9]+$/.test(name)
-      ? import(`@kubernetes/client-node/dist/gen/models/${name}.js`).then(
+      ? import(/* @vite-ignore */ `@kubernetes/client-node/dist/gen/models/${name}.js`).then(
           (mod: Record<string, { getAttributeTypeMap?: () => TypeMap }>) =>
             mod[name]?.getAttributeTypeMap?.(),
           () => undefined,

@@ -24,7 +24,7 @@ function loadModel(apiVersion: string, kind: string): Promise<ModelClass | undef
   let m = models.get(key);
   if (!m) {
     // `kubernetes-models/<group>/<version>/<Kind>` (core: `kubernetes-models/v1/<Kind>`)
-    m = import(`kubernetes-models/${apiVersion}/${kind}`).then(
+    m = import(/* @vite-ignore */ `kubernetes-models/${apiVersion}/${kind}`).then(
       (mod: Record<string, unknown>) =>
         typeof mod[kind] === 'function' ? (mod[kind] as ModelClass) : undefined,
       () => undefined,

@@ -48,37 +48,44 @@ export async function validateStack(opts: ValidateOptions): Promise<ValidateResu
   const profile = opts.profile ?? stack.render.defaultProfile;
   const dir = overlayDir(stack, profile); // UsageError naming --profile when unknown
 
+  // kustomize (a Go binary, ~0.3 s) runs while this process parses the sources and loads the
+  // schema modules for the kinds they hold: on two cores the two overlap.
+  const rendering = kustomize(dir).then(
+    (text) => ({ objects: parseRendered(text) }),
+    (err: unknown) => ({ err }),
+  );
   const sources = loadSources(dir);
+  await Promise.all(sources.objects.map((s) => checkObject(s.src.value as KubeObject)));
   const problems: Problem[] = [...catalog.problems, ...sources.problems, ...duplicateProblems(sources)];
   const kfile = displayPath(findKustomization(dir) ?? dir);
 
-  let objects: KubeObject[];
+  let objects = sources.objects.map((s) => s.src.value as KubeObject);
   let rendered = false;
-  if (problems.some((p) => p.severity === 'error')) {
-    objects = sources.objects.map((s) => s.src.value as KubeObject);
-  } else {
-    try {
-      objects = parseRendered(await kustomize(dir));
+  const result = await rendering;
+  // with errors in the sources kustomize's verdict adds nothing: the base objects are checked as written
+  if (!problems.some((p) => p.severity === 'error')) {
+    if ('objects' in result) {
+      objects = result.objects;
       rendered = true;
-    } catch (err) {
-      if (!(err instanceof RenderError)) throw err;
+    } else if (result.err instanceof RenderError) {
+      const culprit = patchNamedIn(sources, result.err.detail);
       problems.push({
         severity: 'error',
-        file: kfile,
-        line: 1,
+        file: culprit?.file ?? kfile,
+        line: culprit?.src.line ?? 1,
         rule: 'render',
-        message: `kustomize cannot render this overlay: ${err.detail}`,
+        message: `kustomize cannot render this overlay: ${result.err.detail}`,
       });
-      objects = sources.objects.map((s) => s.src.value as KubeObject);
+    } else {
+      throw result.err;
     }
+  } else if ('err' in result && !(result.err instanceof RenderError)) {
+    throw result.err; // kubectl missing: a usage error whatever the files say
   }
 
   const locator = new Locator(sources, kfile);
   const findings: Finding[] = [];
-  for (const list of await Promise.all(
-    objects.map(async (o) => [...(await schemaFindings(o)), ...(await unknownFieldFindings(o))]),
-  ))
-    findings.push(...list);
+  for (const list of await Promise.all(objects.map(checkObject))) findings.push(...list);
   findings.push(...referenceFindings(objects, stack.namespace), ...policyFindings(objects, profile));
   for (const f of findings) {
     const at = locator.locate(f.object, f.path);
@@ -86,6 +93,21 @@ export async function validateStack(opts: ValidateOptions): Promise<ValidateResu
   }
   problems.push(...catalogFindings(stack, catalog.source, objects, sources.resourceFiles, locator));
   return { profile, problems: sortProblems(dedupe(problems)), objects: objects.length, rendered };
+}
+
+/** kustomize names a patch's target (`Deployment.v1.apps/web.demo`) when it matches nothing. */
+function patchNamedIn(sources: SourceSet, detail: string) {
+  return sources.patches.find(
+    (p) =>
+      p.target.kind &&
+      p.target.name &&
+      detail.includes(`${p.target.kind}.`) &&
+      detail.includes(`/${p.target.name}.`),
+  );
+}
+
+async function checkObject(o: KubeObject): Promise<Finding[]> {
+  return [...(await schemaFindings(o)), ...(await unknownFieldFindings(o))];
 }
 
 /** kustomize refuses duplicates without saying where they are; find them in the sources. */

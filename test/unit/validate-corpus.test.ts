@@ -1,0 +1,551 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { validateStack } from '../../src/manifests/validate.ts';
+import type { Problem } from '../../src/util/problem.ts';
+import { brokenStack, type Edit, GOOD, relativeTo } from './validate-helpers.ts';
+
+// Each case breaks the valid fixture stack in one way and names the problem validate must
+// report: file (relative to the stack), line, rule, severity and the words of the message.
+interface Case {
+  name: string;
+  profile?: 'kind' | 'production';
+  edits: Edit[];
+  expect: { file: string; line: number; rule: string; message: string; severity?: Problem['severity'] };
+}
+
+const SECRET_ENV = 'secretKeyRef:\n                  name: db-secret\n                  key: DB_PASSWORD';
+
+const cases: Case[] = [
+  {
+    name: 'YAML syntax error',
+    edits: [
+      {
+        file: 'db.yaml',
+        find: '    matchLabels:\n      app: db\n',
+        replace: '    matchLabels:\n      app: db: x\n',
+      },
+    ],
+    expect: { file: 'db.yaml', line: 37, rule: 'yaml-syntax', message: 'Nested mappings are not allowed' },
+  },
+  {
+    name: 'wrong type',
+    edits: [{ file: 'db.yaml', find: 'replicas: 1', replace: 'replicas: one' }],
+    expect: {
+      file: 'db.yaml',
+      line: 34,
+      rule: 'schema',
+      message: 'StatefulSet db: spec.replicas must be integer, got "one"',
+    },
+  },
+  {
+    name: 'unknown field',
+    edits: [{ file: 'db.yaml', find: 'serviceName: db', replace: 'serviceNam: db' }],
+    expect: {
+      file: 'db.yaml',
+      line: 33,
+      rule: 'unknown-field',
+      message: 'StatefulSet db: unknown field "spec.serviceNam" (did you mean "serviceName"?)',
+    },
+  },
+  {
+    name: 'unknown field deep in a container',
+    edits: [{ file: 'db.yaml', find: 'periodSeconds: 5', replace: 'periodSecond: 5' }],
+    expect: {
+      file: 'db.yaml',
+      line: 80,
+      rule: 'unknown-field',
+      message: 'unknown field "spec.template.spec.containers[0].readinessProbe.periodSecond"',
+    },
+  },
+  {
+    name: 'missing required field',
+    edits: [{ file: 'web.yaml', find: '      port: 80\n', replace: '' }],
+    expect: {
+      file: 'web.yaml',
+      line: 40,
+      rule: 'schema',
+      message: 'Service web: spec.ports[0]: missing required field "port"',
+    },
+  },
+  {
+    name: 'invalid quantity',
+    profile: 'production',
+    edits: [{ file: 'db.yaml', find: 'cpu: 500m', replace: 'cpu: lots' }],
+    expect: {
+      file: 'db.yaml',
+      line: 72,
+      rule: 'schema',
+      message:
+        'spec.template.spec.containers[0].resources.requests.cpu must be a quantity such as 500m, 2 or 1Gi, got "lots"',
+    },
+  },
+  {
+    name: 'unknown kind',
+    profile: 'production',
+    edits: [{ file: 'db.yaml', find: 'kind: StatefulSet', replace: 'kind: StatefulSett' }],
+    expect: {
+      file: 'db.yaml',
+      line: 28,
+      rule: 'schema',
+      message: 'unknown kind: Kubernetes has no StatefulSett in apps/v1',
+    },
+  },
+  {
+    name: 'not a Kubernetes object',
+    edits: [
+      {
+        file: 'web.yaml',
+        find: '                  name: web-config\n',
+        replace: '                  name: web-config\n---\nfoo: bar\n',
+      },
+    ],
+    expect: { file: 'web.yaml', line: 114, rule: 'schema', message: 'not a Kubernetes object' },
+  },
+  {
+    name: 'Service selector matches no workload',
+    edits: [
+      {
+        file: 'web.yaml',
+        find: '  selector:\n    app: web\n  ports',
+        replace: '  selector:\n    app: webb\n  ports',
+      },
+    ],
+    expect: {
+      file: 'web.yaml',
+      line: 37,
+      rule: 'service-selector',
+      message: "Service web selects app=webb, but no workload's pod template has these labels",
+    },
+  },
+  {
+    name: 'missing Secret',
+    edits: [{ file: 'web.yaml', find: SECRET_ENV, replace: SECRET_ENV.replace('db-secret', 'db-secrets') }],
+    expect: {
+      file: 'web.yaml',
+      line: 73,
+      rule: 'missing-reference',
+      message:
+        'Deployment web (env DB_PASSWORD of container web) uses Secret db-secrets, which is not in the stack',
+    },
+  },
+  {
+    name: 'missing Secret key',
+    edits: [{ file: 'db.yaml', find: 'key: DB_USER', replace: 'key: DB_USERNAME' }],
+    expect: {
+      file: 'db.yaml',
+      line: 64,
+      rule: 'missing-reference',
+      message: 'uses key "DB_USERNAME" of Secret db-secret, which has no such key',
+    },
+  },
+  {
+    name: 'missing ConfigMap in envFrom',
+    edits: [
+      {
+        file: 'web.yaml',
+        find: 'configMapRef:\n                name: web-config',
+        replace: 'configMapRef:\n                name: web-conf',
+      },
+    ],
+    expect: {
+      file: 'web.yaml',
+      line: 68,
+      rule: 'missing-reference',
+      message: 'Deployment web (envFrom of container web) uses ConfigMap web-conf, which is not in the stack',
+    },
+  },
+  {
+    name: 'missing key in a configMap volume',
+    edits: [{ file: 'web.yaml', find: '- key: site.conf', replace: '- key: nginx.conf' }],
+    expect: {
+      file: 'web.yaml',
+      line: 104,
+      rule: 'missing-reference',
+      message:
+        'Deployment web (volume conf) uses key "nginx.conf" of ConfigMap web-config, which has no such key',
+    },
+  },
+  {
+    name: 'wrong numeric targetPort',
+    edits: [{ file: 'web.yaml', find: 'targetPort: 8080', replace: 'targetPort: 8081' }],
+    expect: {
+      file: 'web.yaml',
+      line: 42,
+      rule: 'service-port',
+      message:
+        'Service web port 80 targets port 8081, which no container of Deployment web declares (they declare http/8080)',
+    },
+  },
+  {
+    name: 'wrong named targetPort',
+    edits: [{ file: 'db.yaml', find: 'targetPort: sql', replace: 'targetPort: postgres' }],
+    expect: {
+      file: 'db.yaml',
+      line: 25,
+      rule: 'service-port',
+      message:
+        'Service db port 5432 targets port name "postgres", which no container of StatefulSet db declares',
+    },
+  },
+  {
+    name: 'duplicate object',
+    edits: [
+      {
+        file: 'web.yaml',
+        find: '                  name: web-config\n',
+        replace:
+          '                  name: web-config\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config\n  namespace: demo\n',
+      },
+    ],
+    expect: {
+      file: 'web.yaml',
+      line: 114,
+      rule: 'duplicate',
+      message: 'duplicate object: ConfigMap demo/web-config is also defined at',
+    },
+  },
+  {
+    name: 'wrong namespace',
+    edits: [
+      {
+        file: 'db.yaml',
+        find: '  name: db-secret\n  namespace: demo',
+        replace: '  name: db-secret\n  namespace: other',
+      },
+    ],
+    expect: {
+      file: 'db.yaml',
+      line: 5,
+      rule: 'namespace',
+      message: 'Secret db-secret is in namespace "other", not the stack\'s "demo"',
+    },
+  },
+  {
+    name: 'no namespace',
+    edits: [{ file: 'web.yaml', find: '  namespace: demo\ndata:', replace: 'data:' }],
+    expect: {
+      file: 'web.yaml',
+      line: 3,
+      rule: 'namespace',
+      message: 'ConfigMap web-config has no namespace; it must be in "demo"',
+    },
+  },
+  {
+    name: 'Namespace object with another name',
+    edits: [{ file: 'namespace.yaml', find: 'name: demo', replace: 'name: demo2' }],
+    expect: {
+      file: 'namespace.yaml',
+      line: 4,
+      rule: 'namespace',
+      message: 'Namespace demo2 is not the stack\'s namespace "demo"',
+    },
+  },
+  {
+    name: 'image tag latest',
+    edits: [{ file: 'web.yaml', find: 'image: nginx:1.27.2', replace: 'image: nginx:latest' }],
+    expect: {
+      file: 'web.yaml',
+      line: 62,
+      rule: 'image-tag',
+      message: 'container web of Deployment web: image "nginx:latest" uses the tag "latest" (pin a version)',
+    },
+  },
+  {
+    name: 'untagged image',
+    edits: [{ file: 'db.yaml', find: 'image: busybox:1.36', replace: 'image: busybox' }],
+    expect: {
+      file: 'db.yaml',
+      line: 45,
+      rule: 'image-tag',
+      message: 'init container init-perms of StatefulSet db: image "busybox" has no tag',
+    },
+  },
+  {
+    name: 'missing liveness probe',
+    edits: [
+      {
+        file: 'web.yaml',
+        find: '          livenessProbe:\n            httpGet:\n              path: /healthz\n              port: 8080\n',
+        replace: '',
+      },
+    ],
+    expect: {
+      file: 'web.yaml',
+      line: 61,
+      rule: 'probes',
+      message: 'container web of Deployment web has no livenessProbe',
+    },
+  },
+  {
+    name: 'missing limits on an init container',
+    edits: [{ file: 'db.yaml', find: '            limits: { cpu: 100m, memory: 32Mi }\n', replace: '' }],
+    expect: {
+      file: 'db.yaml',
+      line: 47,
+      rule: 'resources',
+      message:
+        'init container init-perms of StatefulSet db has no resources.limits.cpu, resources.limits.memory',
+    },
+  },
+  {
+    name: 'missing requests on a Job container',
+    edits: [{ file: 'web.yaml', find: '            requests: { cpu: 50m, memory: 64Mi }\n', replace: '' }],
+    expect: {
+      file: 'web.yaml',
+      line: 27,
+      rule: 'resources',
+      message: 'container migrate of Job migrate has no resources.requests.cpu, resources.requests.memory',
+    },
+  },
+  {
+    name: 'default password under production',
+    profile: 'production',
+    edits: [{ file: 'db.yaml', find: 'DB_PASSWORD: fixture-only-Zq8w', replace: 'DB_PASSWORD: changeme' }],
+    expect: {
+      file: 'db.yaml',
+      line: 9,
+      rule: 'default-credential',
+      severity: 'error',
+      message:
+        "Secret db-secret: stringData.DB_PASSWORD is a default credential published in the seed's README",
+    },
+  },
+  {
+    name: 'default password under kind is a warning',
+    profile: 'kind',
+    edits: [{ file: 'db.yaml', find: 'DB_PASSWORD: fixture-only-Zq8w', replace: 'DB_PASSWORD: changeme' }],
+    expect: {
+      file: 'db.yaml',
+      line: 9,
+      rule: 'default-credential',
+      severity: 'warning',
+      message: 'stringData.DB_PASSWORD is a default credential',
+    },
+  },
+  {
+    name: 'default password base64-encoded in data',
+    profile: 'production',
+    edits: [
+      {
+        file: 'db.yaml',
+        find: 'stringData:\n  DB_USER: app\n  DB_PASSWORD: fixture-only-Zq8w',
+        replace: 'data:\n  DB_USER: YXBw\n  DB_PASSWORD: bWluaW9hZG1pbjEyMw==',
+      },
+    ],
+    expect: {
+      file: 'db.yaml',
+      line: 9,
+      rule: 'default-credential',
+      severity: 'error',
+      message: 'data.DB_PASSWORD is a default credential',
+    },
+  },
+  {
+    name: 'admin password in a container env',
+    profile: 'production',
+    edits: [
+      {
+        file: 'web.yaml',
+        find: '          env:\n',
+        replace: '          env:\n            - name: ADMIN_PASSWORD\n              value: admin\n',
+      },
+    ],
+    expect: {
+      file: 'web.yaml',
+      line: 71,
+      rule: 'default-credential',
+      severity: 'error',
+      message: 'Deployment web: env ADMIN_PASSWORD of container web is a default credential',
+    },
+  },
+  {
+    name: 'field set by an overlay patch',
+    profile: 'production',
+    edits: [{ file: 'overlays/production/replicas.yaml', find: 'replicas: 3', replace: 'replicas: three' }],
+    expect: {
+      file: 'overlays/production/replicas.yaml',
+      line: 7,
+      rule: 'schema',
+      message: 'Deployment web: spec.replicas must be integer',
+    },
+  },
+  {
+    name: 'kustomization names a missing file',
+    edits: [
+      { file: 'overlays/kind/kustomization.yaml', find: '../../web.yaml', replace: '../../webapp.yaml' },
+    ],
+    expect: {
+      file: 'overlays/kind/kustomization.yaml',
+      line: 7,
+      rule: 'kustomization',
+      message: '../../webapp.yaml: no such file or directory',
+    },
+  },
+  {
+    name: 'overlay patch targets no object',
+    edits: [{ file: 'overlays/kind/sizing.yaml', find: '  name: web\n', replace: '  name: webapp\n' }],
+    expect: {
+      file: 'overlays/kind/sizing.yaml',
+      line: 27,
+      rule: 'render',
+      message:
+        'kustomize cannot render this overlay: no resource matches strategic merge patch "Deployment.v1.apps/webapp.demo"',
+    },
+  },
+  {
+    name: 'dependency cycle',
+    edits: [
+      {
+        file: 'stack.yaml',
+        find: '    manifests: [db.yaml]\n',
+        replace: '    manifests: [db.yaml]\n    dependsOn: [web]\n',
+      },
+    ],
+    expect: {
+      file: 'stack.yaml',
+      line: 29,
+      rule: 'dependency-cycle',
+      message: 'dependency cycle: db -> web -> db',
+    },
+  },
+  {
+    name: 'unknown component in dependsOn',
+    edits: [
+      { file: 'stack.yaml', find: 'dependsOn: [db, migrate]', replace: 'dependsOn: [db, migrate, cache]' },
+    ],
+    expect: {
+      file: 'stack.yaml',
+      line: 39,
+      rule: 'catalog',
+      message: 'component "web" depends on unknown component "cache"',
+    },
+  },
+  {
+    name: 'unknown component in a profile',
+    edits: [{ file: 'stack.yaml', find: 'full: [minimal, apps]', replace: 'full: [minimal, apps, extras]' }],
+    expect: {
+      file: 'stack.yaml',
+      line: 23,
+      rule: 'catalog',
+      message: 'profile "full" names unknown component or profile "extras"',
+    },
+  },
+  {
+    name: 'catalog schema: misspelt field',
+    edits: [{ file: 'stack.yaml', find: '    manifests: [db.yaml]', replace: '    manifest: [db.yaml]' }],
+    expect: {
+      file: 'stack.yaml',
+      line: 28,
+      rule: 'catalog-schema',
+      message: 'components.db: unknown field "manifest"',
+    },
+  },
+  {
+    name: 'component manifest does not exist',
+    edits: [
+      { file: 'stack.yaml', find: 'manifests: [db.yaml]', replace: 'manifests: [db.yaml, db-backup.yaml]' },
+    ],
+    expect: {
+      file: 'stack.yaml',
+      line: 28,
+      rule: 'catalog-manifest',
+      message: 'component "db" lists manifest db-backup.yaml, which does not exist',
+    },
+  },
+  {
+    name: 'component manifest not in the kustomization',
+    edits: [
+      {
+        file: 'extra.yaml',
+        create: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  namespace: demo\n',
+      },
+      { file: 'stack.yaml', find: 'manifests: [db.yaml]', replace: 'manifests: [db.yaml, extra.yaml]' },
+    ],
+    expect: {
+      file: 'stack.yaml',
+      line: 28,
+      rule: 'catalog-manifest',
+      message: 'component "db" lists manifest extra.yaml, which the kustomization does not include',
+    },
+  },
+  {
+    name: 'catalog workload not rendered',
+    edits: [
+      {
+        file: 'stack.yaml',
+        find: '{ kind: Job, name: migrate }',
+        replace: '{ kind: Job, name: migrations }',
+      },
+    ],
+    expect: {
+      file: 'stack.yaml',
+      line: 35,
+      rule: 'catalog-workload',
+      message: 'component "migrate" names Job migrations, which is not in the rendered manifests',
+    },
+  },
+  {
+    name: 'catalog workload written in another component file',
+    edits: [
+      {
+        file: 'stack.yaml',
+        find: '    manifests: [web.yaml]\n    dependsOn: [db]\n',
+        replace: '    manifests: [db.yaml]\n    dependsOn: [db]\n',
+      },
+    ],
+    expect: {
+      file: 'stack.yaml',
+      line: 35,
+      rule: 'catalog-workload',
+      message: 'component "migrate" names Job migrate, which is written in',
+    },
+  },
+  {
+    name: 'catalog Service port missing',
+    edits: [{ file: 'stack.yaml', find: 'ports: [5432]', replace: 'ports: [5432, 5433]' }],
+    expect: {
+      file: 'stack.yaml',
+      line: 30,
+      rule: 'catalog-service',
+      message: 'component "db" expects port 5433 on Service db, which has 5432',
+    },
+  },
+];
+
+describe('validate: broken-manifest corpus', () => {
+  const cleanups: (() => void)[] = [];
+  afterAll(() => {
+    for (const c of cleanups) c();
+  });
+
+  it('has at least 25 distinct cases', () => {
+    expect(new Set(cases.map((c) => c.name)).size).toBe(cases.length);
+    expect(cases.length).toBeGreaterThanOrEqual(25);
+  });
+
+  for (const profile of ['kind', 'production']) {
+    it(`finds no problem in the valid fixture stack (${profile})`, async () => {
+      const r = await validateStack({ catalog: `${GOOD}/stack.yaml`, profile });
+      expect(r.problems).toEqual([]);
+      expect(r.rendered).toBe(true);
+      expect(r.objects).toBe(8);
+    });
+  }
+
+  it.concurrent.each(cases)('$name', async (c) => {
+    const stack = brokenStack(c.edits);
+    cleanups.push(stack.cleanup);
+    const r = await validateStack({ catalog: stack.catalog, profile: c.profile });
+    const problems = relativeTo(stack.dir, r.problems);
+    const e = c.expect;
+    const match = problems.find((p) => p.rule === e.rule && p.message.includes(e.message));
+    expect(
+      match,
+      `no ${e.rule} problem "${e.message}" in:\n${problems.map((p) => `${p.file}:${p.line} ${p.message} [${p.rule}]`).join('\n')}`,
+    ).toBeDefined();
+    expect({ file: match!.file, line: match!.line, severity: match!.severity }).toEqual({
+      file: e.file,
+      line: e.line,
+      severity: e.severity ?? 'error',
+    });
+  });
+});
