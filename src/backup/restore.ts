@@ -1,0 +1,180 @@
+import { createHash } from 'node:crypto';
+import { pipeline, type Readable, Transform } from 'node:stream';
+import type { Stack } from '../catalog/types.ts';
+import type { S3Store } from '../store/s3.ts';
+import type { StoreLocation } from '../store/url.ts';
+import { errorMessage, FailedError, UsageError } from '../util/errors.ts';
+import { redact } from '../util/redact.ts';
+import { decompressor } from './compression.ts';
+import type { ArtifactRecord, BackupManifest, ComponentRecord } from './manifest.ts';
+import { SOURCES } from './sources/index.ts';
+import type { RestoreContext, RestoreOptions, TargetAccess } from './types.ts';
+import { rehashAll } from './verify.ts';
+
+export interface RestoreOutcome {
+  id: string;
+  ok: boolean;
+  components: {
+    component: string;
+    backup: string;
+    ok: boolean;
+    durationMs: number;
+    error?: string;
+    notes: string[];
+  }[];
+  durationMs: number;
+}
+
+/** The manifest's components to restore: all, or the named ones (unknown names are usage errors). */
+export function selectRecords(manifest: BackupManifest, names: readonly string[]): ComponentRecord[] {
+  if (names.length === 0) return manifest.components;
+  const have = manifest.components.map((c) => c.component);
+  const unknown = names.filter((n) => !have.includes(n));
+  if (unknown.length)
+    throw new UsageError(
+      `--components: backup ${manifest.id} has no ${unknown.join(', ')}; it has ${have.join(', ')}`,
+    );
+  return manifest.components.filter((c) => names.includes(c.component));
+}
+
+/**
+ * Restores a backup: (1) re-hash every selected artifact against the manifest, (2) ask each
+ * source whether the target can take the restore, (3) restore. Any problem in (1) or (2) refuses
+ * the whole restore before the target is touched. While restoring, the bytes are hashed again
+ * and a mismatch fails that component.
+ */
+export async function runRestore(opts: {
+  stack: Stack;
+  manifest: BackupManifest;
+  components: readonly string[];
+  target: TargetAccess;
+  store: S3Store;
+  location: StoreLocation;
+  options: RestoreOptions;
+  log?: (line: string) => void;
+}): Promise<RestoreOutcome> {
+  const t0 = Date.now();
+  const log = opts.log ?? (() => {});
+  const { manifest, store, location } = opts;
+  const records = selectRecords(manifest, opts.components);
+  const plans = records.map((record) => {
+    const component = opts.stack.components[record.component];
+    const spec = component?.backups.find((b) => b.name === record.backup);
+    if (!component || !spec)
+      throw new UsageError(
+        `the catalog has no backup "${record.backup}" of component "${record.component}" (needed to restore ${manifest.id})`,
+      );
+    const source = SOURCES.get(record.type);
+    if (!source?.restore)
+      throw new UsageError(`backups of type ${record.type} cannot be restored by kindling`);
+    return { record, component, spec, source };
+  });
+
+  log(
+    `verifying ${records.reduce((n, r) => n + r.artifacts.length, 0)} artifact(s) of ${manifest.id} before touching the target`,
+  );
+  const bad = (await rehashAll(store, location, records)).filter((r) => !r.ok);
+  if (bad.length)
+    throw new FailedError(
+      `refusing to restore ${manifest.id}: artifacts do not match the manifest; the target was not touched`,
+      bad.map((b) => b.problem!),
+    );
+
+  const contexts = plans.map((p) => ({ ...p, ctx: restoreContext(p, opts, log) }));
+  const refusals: string[] = [];
+  for (const { ctx, source, record } of contexts) {
+    for (const problem of (await source.preflightRestore?.(ctx)) ?? [])
+      refusals.push(`${record.component}: ${problem}`);
+  }
+  if (refusals.length) throw new FailedError('refusing to restore; the target was not touched', refusals);
+
+  const components: RestoreOutcome['components'] = [];
+  for (const { ctx, source, record } of contexts) {
+    const c0 = Date.now();
+    try {
+      log(`${record.component}: restoring "${record.backup}"`);
+      const notes = await source.restore!(ctx);
+      components.push({
+        component: record.component,
+        backup: record.backup,
+        ok: true,
+        durationMs: Date.now() - c0,
+        notes,
+      });
+    } catch (err) {
+      const error = redact(errorMessage(err));
+      log(`${record.component}: FAILED: ${error}`);
+      components.push({
+        component: record.component,
+        backup: record.backup,
+        ok: false,
+        durationMs: Date.now() - c0,
+        error,
+        notes: [],
+      });
+    }
+  }
+  return { id: manifest.id, ok: components.every((c) => c.ok), components, durationMs: Date.now() - t0 };
+}
+
+function restoreContext(
+  p: { record: ComponentRecord; component: RestoreContext['component']; spec: RestoreContext['spec'] },
+  opts: {
+    manifest: BackupManifest;
+    target: TargetAccess;
+    store: S3Store;
+    location: StoreLocation;
+    options: RestoreOptions;
+  },
+  log: (line: string) => void,
+): RestoreContext {
+  const checks = new Map<string, Promise<void>>();
+  return {
+    component: p.component,
+    spec: p.spec,
+    record: p.record,
+    manifest: opts.manifest,
+    target: opts.target,
+    store: opts.store,
+    location: opts.location,
+    options: opts.options,
+    log: (line) => log(`${p.record.component}: ${line}`),
+    async open(a: ArtifactRecord): Promise<Readable> {
+      const raw = await opts.store.getStream(opts.location.bucket, a.key);
+      const hash = createHash('sha256');
+      let bytes = 0;
+      let settle!: (err?: Error) => void;
+      checks.set(
+        a.key,
+        new Promise<void>((resolve, reject) => {
+          settle = (err) => (err ? reject(err) : resolve());
+        }),
+      );
+      const tee = new Transform({
+        transform(chunk: Buffer, _e, cb) {
+          hash.update(chunk);
+          bytes += chunk.length;
+          cb(null, chunk);
+        },
+        flush(cb) {
+          const sha = hash.digest('hex');
+          if (sha !== a.sha256 || bytes !== a.bytes) {
+            const err = new FailedError(
+              `${a.key} changed while restoring: sha256 ${sha} (${bytes} bytes), manifest ${a.sha256} (${a.bytes} bytes)`,
+            );
+            settle(err);
+            return cb(err);
+          }
+          settle();
+          cb();
+        },
+      });
+      return pipeline(raw, tee, decompressor(a.compression), (err) => {
+        if (err) settle(err);
+      });
+    },
+    verified(a: ArtifactRecord): Promise<void> {
+      return checks.get(a.key) ?? Promise.reject(new Error(`internal: ${a.key} was never opened`));
+    },
+  };
+}

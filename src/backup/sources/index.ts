@@ -1,0 +1,10 @@
+import type { BackupSource } from '../types.ts';
+import { etcdSnapshotSource } from './etcd-snapshot.ts';
+import { postgresSource } from './postgres.ts';
+import { redisSource } from './redis.ts';
+import { s3CopySource } from './s3-copy.ts';
+
+/** Every backup type, by its catalog `type:`. A new kind of backup is one new file registered here. */
+export const SOURCES: ReadonlyMap<string, BackupSource> = new Map(
+  [postgresSource, redisSource, s3CopySource, etcdSnapshotSource].map((s) => [s.type, s]),
+);

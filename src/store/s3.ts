@@ -1,0 +1,306 @@
+import type { Readable } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  CopyObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { FailedError, UsageError } from '../util/errors.ts';
+import { addSecret } from '../util/redact.ts';
+
+/** How to reach one S3 server. The secret is registered with redact() as soon as it is read. */
+export interface S3Settings {
+  /** Any S3: MinIO, R2, s3rver… Undefined means AWS itself. */
+  endpoint?: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+/** Multipart sizing: memory ≈ queueSize × partSize; 16 MiB parts allow ~156 GiB per stream (10,000 parts). */
+export const PART_SIZE = 16 * 1024 * 1024;
+export const QUEUE_SIZE = 2;
+
+/**
+ * S3 settings from explicit values (action inputs) falling back to the standard AWS environment
+ * variables. Missing credentials are a usage error naming both sources.
+ */
+export function s3Settings(
+  given: Partial<S3Settings> & { endpoint?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): S3Settings {
+  const accessKeyId = given.accessKeyId || env.AWS_ACCESS_KEY_ID || '';
+  const secretAccessKey = given.secretAccessKey || env.AWS_SECRET_ACCESS_KEY || '';
+  if (!accessKeyId || !secretAccessKey)
+    throw new UsageError(
+      'no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the action inputs access-key-id and secret-access-key)',
+    );
+  addSecret(secretAccessKey);
+  const sessionToken = given.sessionToken || env.AWS_SESSION_TOKEN || undefined;
+  addSecret(sessionToken);
+  if (given.endpoint) {
+    try {
+      new URL(given.endpoint);
+    } catch {
+      throw new UsageError(`--s3-endpoint "${given.endpoint}" is not a URL`);
+    }
+  }
+  return {
+    endpoint: given.endpoint || undefined,
+    region: given.region || env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
+    accessKeyId,
+    secretAccessKey,
+    sessionToken,
+  };
+}
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  lastModified: Date;
+  etag?: string;
+}
+
+/** The only code in kindling that talks S3. Errors name the endpoint and bucket. */
+export class S3Store {
+  readonly client: S3Client;
+  readonly settings: S3Settings;
+
+  constructor(settings: S3Settings) {
+    this.settings = settings;
+    this.client = new S3Client({
+      endpoint: settings.endpoint,
+      region: settings.region,
+      forcePathStyle: true,
+      credentials: {
+        accessKeyId: settings.accessKeyId,
+        secretAccessKey: settings.secretAccessKey,
+        sessionToken: settings.sessionToken,
+      },
+      // MinIO, R2 and test servers differ on the SDK's default CRC32 trailers; only send checksums S3 requires.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: 3,
+    });
+  }
+
+  /** `http://host:port` or `AWS S3 (region)`, for messages. */
+  get where(): string {
+    return this.settings.endpoint ?? `AWS S3 (${this.settings.region})`;
+  }
+
+  /** Same server as another store? (Server-side copy works only within one server.) */
+  sameServerAs(other: S3Store): boolean {
+    const origin = (s: S3Store) => (s.settings.endpoint ? new URL(s.settings.endpoint).origin : 'aws');
+    return origin(this) === origin(other);
+  }
+
+  /**
+   * Fails fast, naming endpoint and bucket, when the store is unreachable, the credentials are
+   * rejected or the bucket is missing. Uses a GET (ListObjectsV2) so S3's error code is readable.
+   */
+  async preflight(bucket: string, prefix = ''): Promise<void> {
+    try {
+      await this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: 1 }));
+    } catch (err) {
+      throw this.explain(err, bucket, 'cannot use the backup store');
+    }
+  }
+
+  /** Turns an SDK error into a kindling error naming endpoint and bucket (config problems exit 2). */
+  explain(err: unknown, bucket: string, what: string): Error {
+    const code = errorCode(err);
+    const at = `${this.where}, bucket "${bucket}"`;
+    if (code === 'NoSuchBucket')
+      return new UsageError(`${what}: bucket "${bucket}" does not exist at ${this.where}`);
+    if (['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'InvalidToken', 'ExpiredToken'].includes(code))
+      return new UsageError(
+        `${what}: ${at} rejected the credentials (${code}); check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY`,
+      );
+    if (code === 'AccessDenied')
+      return new UsageError(
+        `${what}: ${at} denied access (AccessDenied); the credentials lack permission on this bucket`,
+      );
+    const detail = err instanceof Error ? err.message : String(err);
+    return new FailedError(`${what}: ${at}: ${code ? `${code}: ` : ''}${detail}`);
+  }
+
+  /**
+   * Streams `body` into `bucket/key` as a multipart upload (aborted on failure), then checks
+   * the stored size with HeadObject. Returns the stored size.
+   */
+  async upload(
+    bucket: string,
+    key: string,
+    body: Readable,
+    opts: { contentType?: string; expectedBytes?: () => number; signal?: AbortSignal } = {},
+  ): Promise<number> {
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: bucket, Key: key, Body: body, ContentType: opts.contentType },
+      partSize: PART_SIZE,
+      queueSize: QUEUE_SIZE,
+      leavePartsOnError: false,
+    });
+    const onAbort = () => void upload.abort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await upload.done();
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+    const head = await this.head(bucket, key);
+    if (!head)
+      throw new FailedError(`uploaded ${key} to ${this.where}, bucket "${bucket}", but it is not there`);
+    const expected = opts.expectedBytes?.();
+    if (expected !== undefined && head.size !== expected)
+      throw new FailedError(
+        `stored ${key} is ${head.size} bytes at ${this.where}, bucket "${bucket}", but ${expected} were sent`,
+      );
+    return head.size;
+  }
+
+  /** Small objects (the manifest): one PutObject with a Buffer body. */
+  async putText(bucket: string, key: string, text: string, contentType = 'application/json'): Promise<void> {
+    const body = Buffer.from(text, 'utf8');
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: body,
+        ContentType: contentType,
+        ContentLength: body.length,
+      }),
+    );
+    const head = await this.head(bucket, key);
+    if (head?.size !== body.length)
+      throw new FailedError(
+        `wrote ${key} to ${this.where}, bucket "${bucket}", but it reads back as ${head?.size ?? 'missing'}`,
+      );
+  }
+
+  async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const r = await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return { key, size: r.ContentLength ?? 0, lastModified: r.LastModified ?? new Date(0), etag: r.ETag };
+    } catch (err) {
+      if (errorCode(err) === 'NotFound' || errorCode(err) === 'NoSuchKey') return undefined;
+      throw err;
+    }
+  }
+
+  async getStream(bucket: string, key: string): Promise<Readable> {
+    const r = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return r.Body as Readable;
+  }
+
+  async getText(bucket: string, key: string): Promise<string | undefined> {
+    try {
+      const r = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return await r.Body!.transformToString('utf8');
+    } catch (err) {
+      if (errorCode(err) === 'NoSuchKey' || errorCode(err) === 'NotFound') return undefined;
+      throw err;
+    }
+  }
+
+  /** Every object under a prefix (paged). */
+  async list(bucket: string, prefix: string): Promise<ObjectInfo[]> {
+    const out: ObjectInfo[] = [];
+    let token: string | undefined;
+    do {
+      const r = await this.client.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      for (const o of r.Contents ?? [])
+        out.push({
+          key: o.Key!,
+          size: o.Size ?? 0,
+          lastModified: o.LastModified ?? new Date(0),
+          etag: o.ETag,
+        });
+      token = r.IsTruncated ? r.NextContinuationToken : undefined;
+    } while (token);
+    return out;
+  }
+
+  /** Deletes keys in batches of 1000. */
+  async deleteKeys(bucket: string, keys: readonly string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 1000) {
+      const batch = keys.slice(i, i + 1000);
+      const r = await this.client.send(
+        new DeleteObjectsCommand({
+          Bucket: bucket,
+          Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+        }),
+      );
+      if (r.Errors?.length)
+        throw new FailedError(
+          `could not delete ${r.Errors.length} object(s) at ${this.where}, bucket "${bucket}"`,
+          r.Errors.map((e) => `${e.Key}: ${e.Code} ${e.Message ?? ''}`),
+        );
+    }
+  }
+
+  /** Server-side copy (both objects on this server; objects up to 5 GiB). */
+  async copy(srcBucket: string, srcKey: string, dstBucket: string, dstKey: string): Promise<void> {
+    await this.client.send(
+      new CopyObjectCommand({
+        Bucket: dstBucket,
+        Key: dstKey,
+        CopySource: `${srcBucket}/${srcKey.split('/').map(encodeURIComponent).join('/')}`,
+      }),
+    );
+  }
+
+  /**
+   * Aborts multipart uploads under `prefix` started before `before` (abandoned uploads cost
+   * storage). Returns how many were aborted, or `unsupported` when the server cannot list them.
+   */
+  async abortStaleUploads(bucket: string, prefix: string, before: Date): Promise<number | 'unsupported'> {
+    let aborted = 0;
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    try {
+      do {
+        const r = await this.client.send(
+          new ListMultipartUploadsCommand({
+            Bucket: bucket,
+            Prefix: prefix,
+            KeyMarker: keyMarker,
+            UploadIdMarker: uploadIdMarker,
+          }),
+        );
+        for (const u of r.Uploads ?? []) {
+          if (u.Initiated && u.Initiated < before) {
+            await this.client.send(
+              new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key!, UploadId: u.UploadId! }),
+            );
+            aborted++;
+          }
+        }
+        keyMarker = r.IsTruncated ? r.NextKeyMarker : undefined;
+        uploadIdMarker = r.IsTruncated ? r.NextUploadIdMarker : undefined;
+      } while (keyMarker);
+    } catch (err) {
+      if (errorCode(err) === 'NotImplemented') return 'unsupported';
+      throw err;
+    }
+    return aborted;
+  }
+}
+
+/** S3's error code (`NoSuchBucket`, `InvalidAccessKeyId`…) or the SDK error name. */
+export function errorCode(err: unknown): string {
+  if (err instanceof S3ServiceException) return (err as { Code?: string }).Code ?? err.name;
+  if (err && typeof err === 'object' && 'name' in err) return String((err as { name: unknown }).name);
+  return '';
+}
