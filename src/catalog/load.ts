@@ -141,7 +141,7 @@ function crossCheck(stack: Stack, src: SourceDoc, file: string): Problem[] {
   const names = new Set(Object.keys(stack.components));
 
   for (const c of Object.values(stack.components)) {
-    if (Object.keys(stack.groups).length && !(c.group in stack.groups)) {
+    if (Object.keys(stack.groups).length && !Object.hasOwn(stack.groups, c.group)) {
       err(['components', c.name, 'group'], `component "${c.name}" is in unknown group "${c.group}"`);
     }
     c.dependsOn.forEach((d, i) => {
@@ -181,19 +181,22 @@ function crossCheck(stack: Stack, src: SourceDoc, file: string): Problem[] {
   }
   for (const [profile, members] of Object.entries(stack.profiles)) {
     members.forEach((m, i) => {
-      if (!names.has(m) && !(m in stack.profiles))
+      if (!names.has(m) && !Object.hasOwn(stack.profiles, m))
         err(['profiles', profile, i], `profile "${profile}" names unknown component or profile "${m}"`);
       if (m === profile) err(['profiles', profile, i], `profile "${profile}" includes itself`);
     });
     if (names.has(profile))
       err(['profiles', profile], `profile "${profile}" has the same name as a component`);
   }
-  if (!(stack.render.defaultProfile in stack.render.overlays)) {
+  if (!Object.hasOwn(stack.render.overlays, stack.render.defaultProfile)) {
     err(
       ['render', 'defaultProfile'],
       `default profile "${stack.render.defaultProfile}" is not one of the overlays (${Object.keys(stack.render.overlays).join(', ')})`,
     );
   }
+  const profileLoop = findProfileCycle(stack.profiles);
+  if (profileLoop)
+    err(['profiles', profileLoop[0]!], `profile cycle: ${profileLoop.join(' -> ')}`, 'profile-cycle');
   const cycle = findCycle(stack);
   if (cycle)
     err(
@@ -202,6 +205,30 @@ function crossCheck(stack: Stack, src: SourceDoc, file: string): Problem[] {
       'dependency-cycle',
     );
   return problems;
+}
+
+/** Profiles that include each other (a -> b -> a); a profile naming itself is reported on its own. */
+function findProfileCycle(profiles: Record<string, string[]>): string[] | undefined {
+  const done = new Set<string>();
+  const path: string[] = [];
+  const visit = (p: string): string[] | undefined => {
+    if (path.includes(p)) return [...path.slice(path.indexOf(p)), p];
+    if (done.has(p) || !Object.hasOwn(profiles, p)) return undefined;
+    path.push(p);
+    for (const m of profiles[p]!) {
+      if (m === p) continue;
+      const found = visit(m);
+      if (found) return found;
+    }
+    path.pop();
+    done.add(p);
+    return undefined;
+  };
+  for (const p of Object.keys(profiles)) {
+    const found = visit(p);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 function schemaMessage(pointer: string, message: string, params: Record<string, unknown>): string {

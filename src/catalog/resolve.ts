@@ -18,8 +18,9 @@ export function resolveSelection(stack: Stack, selection: string | readonly stri
 
 /** Every name a profile stands for (profiles may include profiles). */
 function expand(stack: Stack, word: string, trail: string[]): string[] {
-  if (word in stack.components) return [word];
-  const members = stack.profiles[word];
+  // own properties only: a word like "constructor" must not find Object.prototype's
+  if (Object.hasOwn(stack.components, word)) return [word];
+  const members = Object.hasOwn(stack.profiles, word) ? stack.profiles[word] : undefined;
   if (!members) {
     throw new UsageError(
       `unknown profile or component "${word}"; profiles: ${Object.keys(stack.profiles).join(', ')}; components: ${Object.keys(stack.components).join(', ')}`,
@@ -36,7 +37,7 @@ export function orderWithDependencies(stack: Stack, names: Iterable<string>): Co
   const needed = new Set<string>();
   const visit = (n: string) => {
     if (needed.has(n)) return;
-    const c = stack.components[n];
+    const c = Object.hasOwn(stack.components, n) ? stack.components[n] : undefined;
     if (!c) throw new UsageError(`unknown component "${n}"`);
     needed.add(n);
     for (const d of c.dependsOn) visit(d);
@@ -61,15 +62,23 @@ export function orderWithDependencies(stack: Stack, names: Iterable<string>): Co
  * members can be deployed (and waited on) in parallel.
  */
 export function dependencyWaves(components: readonly Component[]): Component[][] {
-  const inSet = new Set(components.map((c) => c.name));
+  const byName = new Map(components.map((c) => [c.name, c]));
   const level = new Map<string, number>();
-  for (const c of components) {
-    const deps = c.dependsOn.filter((d) => inSet.has(d));
-    level.set(c.name, deps.length ? Math.max(...deps.map((d) => level.get(d)!)) + 1 : 0);
-  }
+  // depth-first, so the input need not already be in dependency order
+  const levelOf = (c: Component, trail: Set<string>): number => {
+    const known = level.get(c.name);
+    if (known !== undefined) return known;
+    if (trail.has(c.name)) throw new UsageError(`dependency cycle: ${[...trail, c.name].join(' -> ')}`);
+    trail.add(c.name);
+    const deps = c.dependsOn.map((d) => byName.get(d)).filter((d): d is Component => d !== undefined);
+    const l = deps.length ? Math.max(...deps.map((d) => levelOf(d, trail))) + 1 : 0;
+    trail.delete(c.name);
+    level.set(c.name, l);
+    return l;
+  };
   const waves: Component[][] = [];
   for (const c of components) {
-    const l = level.get(c.name)!;
+    const l = levelOf(c, new Set());
     waves[l] = [...(waves[l] ?? []), c];
   }
   return waves;
@@ -83,7 +92,7 @@ export function findCycle(stack: Pick<Stack, 'components'>): string[] | undefine
     const s = state.get(n);
     if (s === 'done') return undefined;
     if (s === 'visiting') return [...stackPath.slice(stackPath.indexOf(n)), n];
-    const c = stack.components[n];
+    const c = Object.hasOwn(stack.components, n) ? stack.components[n] : undefined;
     if (!c) return undefined; // unknown names are reported elsewhere
     state.set(n, 'visiting');
     stackPath.push(n);
