@@ -44,7 +44,9 @@ export interface NamespaceReader {
   listPods(namespace: string): Promise<import('@kubernetes/client-node').V1Pod[]>;
   listServices(namespace: string): Promise<import('@kubernetes/client-node').V1Service[]>;
   listEndpointSlices(namespace: string): Promise<import('@kubernetes/client-node').V1EndpointSlice[]>;
-  listPersistentVolumeClaims(namespace: string): Promise<import('@kubernetes/client-node').V1PersistentVolumeClaim[]>;
+  listPersistentVolumeClaims(
+    namespace: string,
+  ): Promise<import('@kubernetes/client-node').V1PersistentVolumeClaim[]>;
 }
 
 /** Everything verify and backup need on target kube. */

@@ -1,0 +1,130 @@
+/**
+ * Applies a plan and waits for it: shared objects first, then each component as soon as its
+ * dependencies are ready (so independent components apply and wait in parallel), each with its
+ * own deadline. Never throws for a rollout failure: the result says which components failed and why.
+ */
+import type { ComponentVerdict } from '../plan/component.ts';
+import type { ComponentOutcome } from '../plan/diagnostics.ts';
+import { objectKey, type Plan, type PlannedComponent } from '../plan/order.ts';
+import { parseDuration } from '../util/duration.ts';
+import type { KubeClient } from './client.ts';
+import { describeApiError } from './errors.ts';
+import type { CacheOptions } from './informer.ts';
+import { ClusterWatch, waitForComponent } from './wait.ts';
+
+export type ComponentState = 'ready' | 'failed' | 'skipped' | 'applied';
+
+export interface ComponentResult {
+  name: string;
+  dependsOn: string[];
+  state: ComponentState;
+  /** ms from the start of its apply until ready/failed. */
+  elapsedMs: number;
+  /** ms from the start of the whole deploy until ready (time-to-ready). */
+  readyAtMs?: number;
+  reasons: string[];
+  notes: string[];
+  outcome?: ComponentOutcome;
+}
+
+export interface DeployResult {
+  ok: boolean;
+  components: ComponentResult[];
+  /** Failed outcomes, for diagnostics and the aggregated error. */
+  failures: ComponentOutcome[];
+  watch?: ClusterWatch;
+}
+
+export interface DeployOptions {
+  dryRun?: boolean;
+  /** Default per-component deadline (a component's catalog `readyTimeout` wins). */
+  timeoutMs: number;
+  unschedulableGraceMs?: number;
+  evaluateEveryMs?: number;
+  cache?: CacheOptions;
+  log?: (component: string, message: string) => void;
+  /** Keep the watches open after returning (for diagnostics); the caller stops them. */
+  keepWatch?: boolean;
+}
+
+export async function deployPlan(plan: Plan, client: KubeClient, opts: DeployOptions): Promise<DeployResult> {
+  const log = opts.log ?? (() => {});
+  const t0 = Date.now();
+  for (const o of plan.shared) {
+    await client.apply(o, { dryRun: opts.dryRun }).catch((err) => {
+      throw new Error(`applying ${objectKey(o)} failed: ${describeApiError(err)}`);
+    });
+    log('(shared)', `applied ${objectKey(o)}${opts.dryRun ? ' (dry run)' : ''}`);
+  }
+  const watch = opts.dryRun ? undefined : new ClusterWatch(client, opts.cache);
+  const components = plan.waves.flat();
+  const promises = new Map<string, Promise<ComponentResult>>();
+  const run = async (c: PlannedComponent): Promise<ComponentResult> => {
+    const deps = await Promise.all(c.dependsOn.map((d) => promises.get(d)!));
+    const blocked = deps.filter((d) => d.state === 'failed' || d.state === 'skipped');
+    const base = { name: c.name, dependsOn: c.dependsOn, notes: [] as string[] };
+    if (blocked.length)
+      return {
+        ...base,
+        state: 'skipped',
+        elapsedMs: 0,
+        reasons: [`dependency ${blocked.map((b) => b.name).join(', ')} not ready`],
+      };
+    const started = Date.now();
+    for (const o of c.objects) {
+      try {
+        await client.apply(o, { dryRun: opts.dryRun });
+        log(c.name, `applied ${objectKey(o)}${opts.dryRun ? ' (dry run)' : ''}`);
+      } catch (err) {
+        const reason = `apply ${objectKey(o)}: ${describeApiError(err)}`;
+        const verdict: ComponentVerdict = {
+          state: 'failed',
+          reasons: [reason],
+          notes: [],
+          targets: [],
+          failedPods: [],
+        };
+        return {
+          ...base,
+          state: 'failed',
+          elapsedMs: Date.now() - started,
+          reasons: [reason],
+          outcome: { name: c.name, verdict, elapsedMs: Date.now() - started },
+        };
+      }
+    }
+    if (!watch) return { ...base, state: 'applied', elapsedMs: Date.now() - started, reasons: [] };
+    await watch.ensure(c.waitFor);
+    const timeoutMs = c.readyTimeout
+      ? parseDuration(c.readyTimeout, `readyTimeout of ${c.name}`)
+      : opts.timeoutMs;
+    const outcome = await waitForComponent(c.name, c.waitFor, watch, {
+      timeoutMs,
+      ...(opts.unschedulableGraceMs !== undefined ? { unschedulableGraceMs: opts.unschedulableGraceMs } : {}),
+      ...(opts.evaluateEveryMs !== undefined ? { evaluateEveryMs: opts.evaluateEveryMs } : {}),
+      onProgress: (v) => log(c.name, v.state === 'ready' ? 'ready' : v.reasons.join('; ')),
+    });
+    const elapsedMs = Date.now() - started;
+    const ready = outcome.verdict.state === 'ready';
+    return {
+      ...base,
+      state: ready ? 'ready' : 'failed',
+      elapsedMs,
+      ...(ready ? { readyAtMs: Date.now() - t0 } : {}),
+      reasons: ready ? [] : outcome.verdict.reasons,
+      notes: outcome.verdict.notes,
+      outcome,
+    };
+  };
+  // dependencies come first in `components`, so every awaited promise exists before it is awaited
+  for (const c of components) promises.set(c.name, run(c));
+  const results = await Promise.all(components.map((c) => promises.get(c.name)!));
+  if (watch && !opts.keepWatch) await watch.stop();
+  const failures = results.filter((r) => r.state === 'failed' && r.outcome).map((r) => r.outcome!);
+  return {
+    ok: results.every((r) => r.state === 'ready' || r.state === 'applied'),
+    components: results,
+    failures,
+    ...(watch && opts.keepWatch ? { watch } : {}),
+  };
+}

@@ -1,0 +1,450 @@
+/**
+ * Stand-in for the Kubernetes API server, speaking the wire protocol for what kindling uses:
+ * discovery (APIResourceList), GET/LIST with resourceVersion, WATCH streams (newline-delimited JSON
+ * events, BOOKMARK-free) with 410 Gone both as an ERROR event (Status code 410 in a 200 stream) and
+ * as HTTP 410, server-side apply (PATCH application/apply-patch+yaml with fieldManager/force/dryRun),
+ * Status error bodies, and namespace existence. Tests play the controllers by writing status.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
+import { parse as parseYaml } from 'yaml';
+
+// biome-ignore lint/suspicious/noExplicitAny: API objects are open JSON
+type Obj = Record<string, any>;
+
+interface Resource {
+  plural: string;
+  kind: string;
+  namespaced: boolean;
+}
+
+const GROUPS: Record<string, Resource[]> = {
+  v1: [
+    { plural: 'namespaces', kind: 'Namespace', namespaced: false },
+    { plural: 'pods', kind: 'Pod', namespaced: true },
+    { plural: 'services', kind: 'Service', namespaced: true },
+    { plural: 'secrets', kind: 'Secret', namespaced: true },
+    { plural: 'configmaps', kind: 'ConfigMap', namespaced: true },
+    { plural: 'serviceaccounts', kind: 'ServiceAccount', namespaced: true },
+    { plural: 'persistentvolumeclaims', kind: 'PersistentVolumeClaim', namespaced: true },
+    { plural: 'persistentvolumes', kind: 'PersistentVolume', namespaced: false },
+    { plural: 'events', kind: 'Event', namespaced: true },
+    { plural: 'nodes', kind: 'Node', namespaced: false },
+  ],
+  'apps/v1': [
+    { plural: 'deployments', kind: 'Deployment', namespaced: true },
+    { plural: 'statefulsets', kind: 'StatefulSet', namespaced: true },
+    { plural: 'daemonsets', kind: 'DaemonSet', namespaced: true },
+  ],
+  'batch/v1': [{ plural: 'jobs', kind: 'Job', namespaced: true }],
+  'discovery.k8s.io/v1': [{ plural: 'endpointslices', kind: 'EndpointSlice', namespaced: true }],
+  'storage.k8s.io/v1': [{ plural: 'storageclasses', kind: 'StorageClass', namespaced: false }],
+};
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  contentType: string | undefined;
+  body: string;
+  at: number;
+}
+
+interface WatchEvent {
+  rv: number;
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  gv: string;
+  plural: string;
+  namespace: string | undefined;
+  object: Obj;
+}
+
+interface Watcher {
+  gv: string;
+  plural: string;
+  namespace: string | undefined;
+  res: ServerResponse;
+}
+
+export interface StandinOptions {
+  /** Close every watch stream after this many ms (a server or proxy ending long requests). */
+  watchCloseAfterMs?: number;
+  /** How an expired resourceVersion is reported: ERROR event in a 200 stream, or HTTP 410. */
+  goneMode?: 'event' | 'http';
+}
+
+export class KubeApiStandin {
+  readonly requests: RecordedRequest[] = [];
+  readonly opts: StandinOptions;
+  private server: Server | undefined;
+  private rv = 100;
+  /** Versions at or below this are compacted: watching from them gets 410 Gone. */
+  private compactedThrough = 0;
+  private readonly store = new Map<string, Obj>();
+  private readonly history: WatchEvent[] = [];
+  private readonly watchers = new Set<Watcher>();
+  port = 0;
+
+  constructor(opts: StandinOptions = {}) {
+    this.opts = opts;
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += c;
+      });
+      req.on('end', () => this.handle(req, res, body));
+    });
+    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
+    this.port = (this.server.address() as AddressInfo).port;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const w of this.watchers) w.res.destroy();
+    this.server?.closeAllConnections();
+    await new Promise<void>((r) => this.server?.close(() => r()) ?? r());
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  kubeConfig(): KubeConfig {
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'standin', server: this.url, skipTLSVerify: true }],
+      users: [{ name: 'standin', token: 'standin-token' }],
+      contexts: [{ name: 'standin', cluster: 'standin', user: 'standin' }],
+      currentContext: 'standin',
+    });
+    return kc;
+  }
+
+  /** Kubeconfig YAML text pointing at the stand-in. */
+  kubeconfigYaml(context = 'standin'): string {
+    return [
+      'apiVersion: v1',
+      'kind: Config',
+      `clusters: [{name: standin, cluster: {server: "${this.url}"}}]`,
+      'users: [{name: standin, user: {token: standin-token}}]',
+      `contexts: [{name: ${context}, context: {cluster: standin, user: standin}}]`,
+      `current-context: ${context}`,
+    ].join('\n');
+  }
+
+  // ---- controller side (tests) ----
+
+  /** Creates or replaces an object as a controller would (e.g. a Pod, an EndpointSlice). */
+  put(obj: Obj): Obj {
+    const gv = obj.apiVersion;
+    const r = this.resourceOf(gv, obj.kind);
+    const ns = r.namespaced ? (obj.metadata.namespace ?? 'default') : undefined;
+    const key = this.key(gv, r.plural, ns, obj.metadata.name);
+    const existing = this.store.get(key);
+    const stored = structuredClone(obj);
+    stored.metadata = { ...(existing?.metadata ?? {}), ...stored.metadata, ...(ns ? { namespace: ns } : {}) };
+    stored.metadata.uid ??= `uid-${this.rv + 1}`;
+    stored.metadata.creationTimestamp ??= new Date().toISOString();
+    this.write(key, gv, r.plural, ns, stored, existing ? 'MODIFIED' : 'ADDED');
+    return stored;
+  }
+
+  /** Merges `status` into a stored object (what a controller's status update does). */
+  setStatus(apiVersion: string, kind: string, namespace: string | undefined, name: string, status: Obj): Obj {
+    const r = this.resourceOf(apiVersion, kind);
+    const key = this.key(apiVersion, r.plural, r.namespaced ? namespace : undefined, name);
+    const existing = this.store.get(key);
+    if (!existing) throw new Error(`stand-in: no ${kind} ${namespace}/${name}`);
+    const updated = { ...structuredClone(existing), status };
+    this.write(key, apiVersion, r.plural, r.namespaced ? namespace : undefined, updated, 'MODIFIED');
+    return updated;
+  }
+
+  get(apiVersion: string, kind: string, namespace: string | undefined, name: string): Obj | undefined {
+    const r = this.resourceOf(apiVersion, kind);
+    return this.store.get(this.key(apiVersion, r.plural, r.namespaced ? namespace : undefined, name));
+  }
+
+  remove(apiVersion: string, kind: string, namespace: string | undefined, name: string): void {
+    const r = this.resourceOf(apiVersion, kind);
+    const ns = r.namespaced ? namespace : undefined;
+    const key = this.key(apiVersion, r.plural, ns, name);
+    const existing = this.store.get(key);
+    if (!existing) return;
+    this.store.delete(key);
+    this.rv++;
+    const object = { ...existing, metadata: { ...existing.metadata, resourceVersion: String(this.rv) } };
+    this.publish({ rv: this.rv, type: 'DELETED', gv: apiVersion, plural: r.plural, namespace: ns, object });
+  }
+
+  /** Compacts history: every resourceVersion seen so far becomes too old to watch from. */
+  compact(): void {
+    this.compactedThrough = this.rv;
+  }
+
+  /** Ends every open watch stream now (a stream that closes mid-rollout). */
+  closeWatches(): void {
+    for (const w of this.watchers) w.res.end();
+    this.watchers.clear();
+  }
+
+  watchCount(): number {
+    return this.requests.filter((r) => r.query.get('watch') === 'true').length;
+  }
+
+  // ---- HTTP side ----
+
+  private handle(req: IncomingMessage, res: ServerResponse, body: string): void {
+    const url = new URL(req.url ?? '/', this.url);
+    this.requests.push({
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      contentType: req.headers['content-type'],
+      body,
+      at: Date.now(),
+    });
+    if (req.headers.authorization !== 'Bearer standin-token')
+      return this.status(res, 401, 'Unauthorized', 'Unauthorized');
+    const parts = url.pathname.split('/').filter(Boolean);
+    // discovery
+    if (url.pathname === '/version')
+      return this.json(res, 200, { major: '1', minor: '37', gitVersion: 'v1.37.0', platform: 'linux/amd64' });
+    const gv = parts[0] === 'api' ? parts[1] : parts[0] === 'apis' ? `${parts[1]}/${parts[2]}` : undefined;
+    if (!gv || !GROUPS[gv])
+      return this.status(res, 404, 'NotFound', 'the server could not find the requested resource');
+    let rest = parts.slice(parts[0] === 'api' ? 2 : 3);
+    if (rest.length === 0) {
+      return this.json(res, 200, {
+        kind: 'APIResourceList',
+        apiVersion: 'v1',
+        groupVersion: gv,
+        resources: GROUPS[gv].map((r) => ({
+          name: r.plural,
+          singularName: r.kind.toLowerCase(),
+          namespaced: r.namespaced,
+          kind: r.kind,
+          verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+        })),
+      });
+    }
+    let namespace: string | undefined;
+    if (rest[0] === 'namespaces' && rest.length >= 3) {
+      namespace = decodeURIComponent(rest[1]!);
+      rest = rest.slice(2);
+    }
+    const r = GROUPS[gv].find((x) => x.plural === rest[0]);
+    if (!r) return this.status(res, 404, 'NotFound', 'the server could not find the requested resource');
+    const name = rest[1] ? decodeURIComponent(rest[1]) : undefined;
+    if (req.method === 'GET' && !name) {
+      if (url.searchParams.get('watch') === 'true')
+        return this.watch(res, gv, r, namespace, url.searchParams);
+      return this.list(res, gv, r, namespace, url.searchParams);
+    }
+    if (req.method === 'GET' && name) {
+      const o = this.store.get(this.key(gv, r.plural, namespace, name));
+      if (!o)
+        return this.status(res, 404, 'NotFound', `${r.plural} "${name}" not found`, { name, kind: r.plural });
+      return this.json(res, 200, o);
+    }
+    if (req.method === 'PATCH' && name)
+      return this.apply(res, gv, r, namespace, name, url.searchParams, req, body);
+    return this.status(
+      res,
+      405,
+      'MethodNotAllowed',
+      `the server does not allow this method on the requested resource`,
+    );
+  }
+
+  private apply(
+    res: ServerResponse,
+    gv: string,
+    r: Resource,
+    namespace: string | undefined,
+    name: string,
+    q: URLSearchParams,
+    req: IncomingMessage,
+    body: string,
+  ): void {
+    const ct = req.headers['content-type'] ?? '';
+    if (!ct.startsWith('application/apply-patch+yaml'))
+      return this.status(
+        res,
+        415,
+        'UnsupportedMediaType',
+        `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`,
+      );
+    if (!q.get('fieldManager'))
+      return this.status(
+        res,
+        422,
+        'Invalid',
+        'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+      );
+    let obj: Obj;
+    try {
+      obj = parseYaml(body);
+    } catch {
+      return this.status(res, 400, 'BadRequest', 'error decoding YAML');
+    }
+    if (obj.apiVersion !== gv || obj.kind !== r.kind)
+      return this.status(
+        res,
+        400,
+        'BadRequest',
+        `the API version in the data (${obj.apiVersion}) does not match the expected API version (${gv})`,
+      );
+    if (obj.metadata?.name !== name)
+      return this.status(res, 400, 'BadRequest', 'the name of the object does not match the name on the URL');
+    if (r.namespaced && !this.store.has(this.key('v1', 'namespaces', undefined, namespace!)))
+      return this.status(res, 404, 'NotFound', `namespaces "${namespace}" not found`, {
+        name: namespace,
+        kind: 'namespaces',
+      });
+    const key = this.key(gv, r.plural, namespace, name);
+    const existing = this.store.get(key);
+    const manager = q.get('fieldManager')!;
+    const next: Obj = {
+      ...structuredClone(obj),
+      metadata: {
+        ...(existing?.metadata ?? {}),
+        ...obj.metadata,
+        ...(namespace ? { namespace } : {}),
+        uid: existing?.metadata?.uid ?? `uid-${this.rv + 1}`,
+        creationTimestamp: existing?.metadata?.creationTimestamp ?? new Date().toISOString(),
+        managedFields: [{ manager, operation: 'Apply', apiVersion: gv, fieldsType: 'FieldsV1' }],
+      },
+    };
+    if (existing?.status) next.status = existing.status;
+    const specChanged = JSON.stringify(existing?.spec) !== JSON.stringify(obj.spec);
+    if (['Deployment', 'StatefulSet', 'DaemonSet', 'Job'].includes(r.kind))
+      next.metadata.generation = (existing?.metadata?.generation ?? 0) + (existing && !specChanged ? 0 : 1);
+    if (q.get('dryRun') === 'All') return this.json(res, existing ? 200 : 201, next);
+    this.write(key, gv, r.plural, namespace, next, existing ? 'MODIFIED' : 'ADDED');
+    return this.json(res, existing ? 200 : 201, this.store.get(key));
+  }
+
+  private list(
+    res: ServerResponse,
+    gv: string,
+    r: Resource,
+    namespace: string | undefined,
+    q: URLSearchParams,
+  ): void {
+    const items = [...this.store.entries()]
+      .filter(([k]) => this.inCollection(k, gv, r.plural, namespace))
+      .map(([, o]) => o)
+      .filter((o) => labelsMatch(q.get('labelSelector'), o.metadata?.labels));
+    this.json(res, 200, {
+      kind: `${r.kind}List`,
+      apiVersion: gv,
+      metadata: { resourceVersion: String(this.rv) },
+      items: items.map(({ apiVersion: _a, kind: _k, ...rest }) => rest),
+    });
+  }
+
+  private watch(
+    res: ServerResponse,
+    gv: string,
+    r: Resource,
+    namespace: string | undefined,
+    q: URLSearchParams,
+  ): void {
+    const from = Number(q.get('resourceVersion') || '0');
+    if (from > 0 && from <= this.compactedThrough) {
+      const gone = {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: `too old resource version: ${from} (${this.compactedThrough + 1})`,
+        reason: this.opts.goneMode === 'http' ? 'Gone' : 'Expired',
+        code: 410,
+      };
+      if (this.opts.goneMode === 'http') return this.json(res, 410, gone);
+      res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+      res.end(`${JSON.stringify({ type: 'ERROR', object: gone })}\n`);
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    res.flushHeaders();
+    const w: Watcher = { gv, plural: r.plural, namespace, res };
+    for (const e of this.history)
+      if (e.rv > from && e.gv === gv && e.plural === r.plural && (!namespace || e.namespace === namespace))
+        res.write(`${JSON.stringify({ type: e.type, object: e.object })}\n`);
+    this.watchers.add(w);
+    res.on('close', () => this.watchers.delete(w));
+    if (this.opts.watchCloseAfterMs) {
+      const t = setTimeout(() => res.end(), this.opts.watchCloseAfterMs);
+      res.on('close', () => clearTimeout(t));
+    }
+  }
+
+  private write(
+    key: string,
+    gv: string,
+    plural: string,
+    ns: string | undefined,
+    obj: Obj,
+    type: 'ADDED' | 'MODIFIED',
+  ): void {
+    this.rv++;
+    obj.metadata.resourceVersion = String(this.rv);
+    this.store.set(key, obj);
+    this.publish({ rv: this.rv, type, gv, plural, namespace: ns, object: obj });
+  }
+
+  private publish(e: WatchEvent): void {
+    this.history.push(e);
+    for (const w of this.watchers) {
+      if (w.gv === e.gv && w.plural === e.plural && (!w.namespace || w.namespace === e.namespace))
+        w.res.write(`${JSON.stringify({ type: e.type, object: e.object })}\n`);
+    }
+  }
+
+  private resourceOf(gv: string, kind: string): Resource {
+    const r = GROUPS[gv]?.find((x) => x.kind === kind);
+    if (!r) throw new Error(`stand-in: unknown ${gv} ${kind}`);
+    return r;
+  }
+
+  private key(gv: string, plural: string, ns: string | undefined, name: string): string {
+    return `${gv}|${plural}|${ns ?? ''}|${name}`;
+  }
+
+  private inCollection(key: string, gv: string, plural: string, ns: string | undefined): boolean {
+    const [kgv, kplural, kns] = key.split('|');
+    return kgv === gv && kplural === plural && (!ns || kns === ns);
+  }
+
+  private json(res: ServerResponse, code: number, body: unknown): void {
+    res.writeHead(code, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  }
+
+  private status(res: ServerResponse, code: number, reason: string, message: string, details?: Obj): void {
+    this.json(res, code, {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message,
+      reason,
+      ...(details ? { details } : {}),
+      code,
+    });
+  }
+}
+
+function labelsMatch(selector: string | null, labels: Record<string, string> = {}): boolean {
+  if (!selector) return true;
+  return selector.split(',').every((term) => {
+    const [k, v] = term.split('=');
+    return labels[k!.trim()] === v?.trim();
+  });
+}
