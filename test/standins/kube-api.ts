@@ -198,7 +198,7 @@ export class KubeApiStandin {
 
   // ---- HTTP side ----
 
-  private handle(req: IncomingMessage, res: ServerResponse, body: string): void {
+  private handle(req: IncomingMessage, res: ServerResponse, body: string) {
     const url = new URL(req.url ?? '/', this.url);
     this.requests.push({
       method: req.method ?? 'GET',
@@ -270,7 +270,7 @@ export class KubeApiStandin {
     q: URLSearchParams,
     req: IncomingMessage,
     body: string,
-  ): void {
+  ) {
     const ct = req.headers['content-type'] ?? '';
     if (!ct.startsWith('application/apply-patch+yaml'))
       return this.status(
@@ -335,7 +335,7 @@ export class KubeApiStandin {
     r: Resource,
     namespace: string | undefined,
     q: URLSearchParams,
-  ): void {
+  ) {
     const items = [...this.store.entries()]
       .filter(([k]) => this.inCollection(k, gv, r.plural, namespace))
       .map(([, o]) => o)
@@ -354,7 +354,7 @@ export class KubeApiStandin {
     r: Resource,
     namespace: string | undefined,
     q: URLSearchParams,
-  ): void {
+  ) {
     const from = Number(q.get('resourceVersion') || '0');
     if (from > 0 && from <= this.compactedThrough) {
       const gone = {
