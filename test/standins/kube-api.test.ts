@@ -64,9 +64,9 @@ describe('Kubernetes API stand-in (wire protocol)', () => {
   });
 
   it('lists with a resourceVersion and streams watch events after it as newline-delimited JSON', async () => {
-    const list = await (
+    const list = (await (
       await fetch(`${api.url}/api/v1/namespaces/demo/configmaps`, { headers: auth })
-    ).json();
+    ).json()) as { metadata: { resourceVersion: string } };
     expect(list).toMatchObject({ kind: 'ConfigMapList', metadata: { resourceVersion: expect.any(String) } });
     const ctl = new AbortController();
     const res = await fetch(
