@@ -3,6 +3,9 @@ import { redact } from '../util/redact.ts';
 import { classifyError } from './classify.ts';
 import type { Outcome } from './types.ts';
 
+/** Attempts are not started with less time than this left: they could only time out. */
+const MIN_ATTEMPT_MS = 25;
+
 export interface RetryOptions {
   /** The check's deadline, in ms from its start. */
   deadlineMs: number;
@@ -42,7 +45,7 @@ export async function retryUntilDeadline(
   let last: Outcome = { kind: 'not-ready', message: 'no attempt made' };
   for (;;) {
     const left = end - now();
-    if (left <= 0) break;
+    if (left < MIN_ATTEMPT_MS) break;
     const controller = new AbortController();
     let onDeadline: (err: Error) => void = () => {};
     const deadline = new Promise<never>((_, reject) => {
@@ -56,12 +59,14 @@ export async function retryUntilDeadline(
     }, left);
     const t0 = now();
     let outcome: Outcome;
+    let cutShort = false;
     try {
-      const running = attempt(controller.signal, left);
+      const running = attempt(controller.signal, Math.max(1, Math.floor(left)));
       running.catch(() => {}); // when the deadline wins, a late rejection is expected
       outcome = await Promise.race([running, deadline]);
     } catch (err) {
       outcome = classifyError(err);
+      cutShort = controller.signal.aborted;
     } finally {
       clearTimeout(timer);
       controller.abort();
@@ -75,7 +80,8 @@ export async function retryUntilDeadline(
       outcome: outcome.kind,
       message: redact(outcome.kind === 'pass' ? (outcome.actual ?? 'ok') : outcome.message),
     });
-    last = outcome;
+    // an attempt the deadline cut short says less than an earlier answer ("503", "refused"): keep that
+    if (!(cutShort && last.kind === 'not-ready' && history.length > 1)) last = outcome;
     if (outcome.kind !== 'not-ready')
       return { final: outcome, timedOut: false, history, durationMs: t1 - start };
     const pause = Math.min(backoff, end - now());

@@ -84,6 +84,8 @@ export class KubeApiStandin {
   private readonly store = new Map<string, Obj>();
   private readonly history: WatchEvent[] = [];
   private readonly watchers = new Set<Watcher>();
+  /** Container logs by `namespace/pod/container/previous`. */
+  readonly logs = new Map<string, string>();
   port = 0;
 
   constructor(opts: StandinOptions = {}) {
@@ -244,6 +246,14 @@ export class KubeApiStandin {
       if (url.searchParams.get('watch') === 'true')
         return this.watch(res, gv, r, namespace, url.searchParams);
       return this.list(res, gv, r, namespace, url.searchParams);
+    }
+    if (req.method === 'GET' && name && r.kind === 'Pod' && rest[2] === 'log') {
+      const key = `${namespace}/${name}/${url.searchParams.get('container')}/${url.searchParams.get('previous') === 'true'}`;
+      const text = this.logs.get(key);
+      if (text === undefined)
+        return this.status(res, 400, 'BadRequest', `previous terminated container "${url.searchParams.get('container')}" in pod "${name}" not found`);
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      return res.end(text);
     }
     if (req.method === 'GET' && name) {
       const o = this.store.get(this.key(gv, r.plural, namespace, name));
