@@ -251,7 +251,12 @@ export class KubeApiStandin {
       const key = `${namespace}/${name}/${url.searchParams.get('container')}/${url.searchParams.get('previous') === 'true'}`;
       const text = this.logs.get(key);
       if (text === undefined)
-        return this.status(res, 400, 'BadRequest', `previous terminated container "${url.searchParams.get('container')}" in pod "${name}" not found`);
+        return this.status(
+          res,
+          400,
+          'BadRequest',
+          `previous terminated container "${url.searchParams.get('container')}" in pod "${name}" not found`,
+        );
       res.writeHead(200, { 'content-type': 'text/plain' });
       return res.end(text);
     }
