@@ -61,13 +61,28 @@ export async function schemaFindings(o: KubeObject): Promise<Finding[]> {
     return [at(['kind'], `unknown kind: Kubernetes has no ${kind} in ${apiVersion}`)];
   }
   try {
-    new Model(o).validate();
+    new Model(withoutBase64Newlines(o)).validate();
     return [];
   } catch (err) {
     const errors = (err as { errors?: AjvError[] }).errors;
     if (!Array.isArray(errors)) return [at([], `${showObject(o)}: ${String(err)}`)];
     return describe(o, errors).map(({ path, message }) => at(path, `${showObject(o)}: ${message}`));
   }
+}
+
+/**
+ * kustomize writes long base64 values as block scalars over several lines; the API server's
+ * decoder ignores the newlines, so the schema's `byte` format must see them removed.
+ */
+function withoutBase64Newlines(o: KubeObject): KubeObject {
+  if (o.kind !== 'Secret' || typeof o.data !== 'object' || o.data === null) return o;
+  const data = Object.fromEntries(
+    Object.entries(o.data as Record<string, unknown>).map(([k, v]) => [
+      k,
+      typeof v === 'string' ? v.replace(/[\r\n]/g, '') : v,
+    ]),
+  );
+  return { ...o, data };
 }
 
 /** One message per field: ajv reports `oneOf` branches (int-or-string, quantity) separately. */

@@ -3,7 +3,7 @@ import type { SourceDoc } from '../util/yaml-source.ts';
 import type { Path } from './findings.ts';
 import { get, isRecord } from './objects.ts';
 import type { KubeObject } from './render.ts';
-import type { PatchSource, SourceObject, SourceSet } from './sources.ts';
+import type { GeneratorSource, PatchSource, SourceObject, SourceSet } from './sources.ts';
 
 export interface Location {
   file: string;
@@ -69,6 +69,8 @@ function findItem(items: Node[], rendered: unknown, index: number): Node | undef
   return items[index];
 }
 
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /** Turns a JSON 6902 `path` (`/spec/template/spec/containers/0/image`) into segments. */
 function pointerSegments(pointer: string): string[] {
   return pointer
@@ -81,6 +83,7 @@ function pointerSegments(pointer: string): string[] {
 export class Locator {
   readonly #objects = new Map<string, SourceObject[]>();
   readonly #patches: PatchSource[];
+  readonly #generators: GeneratorSource[];
   readonly #fallback: string;
 
   constructor(sources: SourceSet, fallbackFile: string) {
@@ -89,6 +92,7 @@ export class Locator {
       this.#objects.set(k, [...(this.#objects.get(k) ?? []), o]);
     }
     this.#patches = sources.patches;
+    this.#generators = sources.generators;
     this.#fallback = fallbackFile;
   }
 
@@ -113,6 +117,13 @@ export class Locator {
    */
   locate(o: KubeObject | undefined, path: Path = []): Location {
     if (!o) return { file: this.#fallback };
+    const gen = this.#generator(o);
+    if (gen) {
+      const key = ['data', 'stringData', 'binaryData'].includes(String(path[0]))
+        ? gen.keys.get(String(path[1]))
+        : undefined;
+      if (key) return key;
+    }
     const base = this.source(o);
     const patches = this.patchesOf(o);
     for (const p of [...patches].reverse()) {
@@ -127,7 +138,20 @@ export class Locator {
     if (base) return { file: base.file, line: matchPath(base.src, o, path).line };
     const p = patches.at(-1);
     if (p) return { file: p.file, line: p.inlineLine ?? p.src.line };
+    if (gen) return { file: gen.file, line: gen.line };
     return { file: this.#fallback };
+  }
+
+  /** The generator that made an object; generated names carry a content hash suffix. */
+  #generator(o: KubeObject): GeneratorSource | undefined {
+    const name = o.metadata?.name ?? '';
+    return [...this.#generators]
+      .reverse()
+      .find(
+        (g) =>
+          g.kind === o.kind &&
+          (name === g.name || new RegExp(`^${escapeRe(g.name)}-[a-z0-9]{10}$`).test(name)),
+      );
   }
 
   #json6902(p: PatchSource, path: Path): Location | undefined {

@@ -27,12 +27,22 @@ export interface PatchSource {
   inlineLine?: number;
 }
 
+/** A Secret or ConfigMap made by a kustomize generator, with where each of its keys is written. */
+export interface GeneratorSource {
+  kind: 'Secret' | 'ConfigMap';
+  name: string;
+  file: string;
+  line: number;
+  keys: Map<string, { file: string; line: number }>;
+}
+
 export interface SourceSet {
   /** Absolute paths of every resource file rendered. */
   resourceFiles: Set<string>;
   kustomizations: string[];
   objects: SourceObject[];
   patches: PatchSource[];
+  generators: GeneratorSource[];
   problems: Problem[];
 }
 
@@ -59,6 +69,7 @@ export function loadSources(dir: string): SourceSet {
     kustomizations: [],
     objects: [],
     patches: [],
+    generators: [],
     problems: [],
   };
   const parsed = new Map<string, SourceDoc[]>();
@@ -146,6 +157,45 @@ export function loadSources(dir: string): SourceSet {
       if (path) patchFile(['patchesJson6902', i, 'path'], path, target);
       else addInlinePatch(set, kdoc, ['patchesJson6902', i], target);
     });
+    for (const [field, kind] of [
+      ['secretGenerator', 'Secret'],
+      ['configMapGenerator', 'ConfigMap'],
+    ] as const) {
+      asArray(k[field]).forEach((g, i) => {
+        if (!isRecord(g) || typeof g.name !== 'string') return;
+        const gen: GeneratorSource = {
+          kind,
+          name: g.name,
+          file: kshown,
+          line: lineAt(kdoc, [field, i]),
+          keys: new Map(),
+        };
+        asArray(g.literals).forEach((lit, j) => {
+          const key = String(lit).split('=')[0]!;
+          gen.keys.set(key, { file: kshown, line: lineAt(kdoc, [field, i, 'literals', j]) });
+        });
+        asArray(g.files).forEach((f, j) => {
+          const spec = String(f);
+          const key = spec.includes('=') ? spec.split('=')[0]! : spec.split('/').at(-1)!;
+          gen.keys.set(key, { file: kshown, line: lineAt(kdoc, [field, i, 'files', j]) });
+        });
+        asArray(g.envs ?? (g.env ? [g.env] : [])).forEach((f, j) => {
+          const abs = resolve(kdir, String(f));
+          let text = '';
+          try {
+            text = readFileSync(abs, 'utf8');
+          } catch {
+            missing([field, i, 'envs', j], String(f));
+            return;
+          }
+          text.split('\n').forEach((line, n) => {
+            const m = /^\s*([^#=\s][^=]*)=/.exec(line);
+            if (m) gen.keys.set(m[1]!.trim(), { file: displayPath(abs), line: n + 1 });
+          });
+        });
+        set.generators.push(gen);
+      });
+    }
   };
   walk(resolve(dir));
   return set;
