@@ -129,7 +129,7 @@ describeWithServices('verify on target local against real servers (and named sta
       name: string;
       component: string;
       check: string;
-      breakIt: () => Promise<Record<string, string> | undefined>;
+      breakIt: () => Promise<unknown>;
       restore?: () => Promise<void>;
       message: RegExp;
       actual?: RegExp;
@@ -138,7 +138,9 @@ describeWithServices('verify on target local against real servers (and named sta
         name: 'postgres: a seed database is missing',
         component: 'postgres',
         check: 'seed-databases',
-        breakIt: async () => (psql(fx.pg, 'DROP DATABASE knowledge'), undefined),
+        breakIt: async () => {
+          psql(fx.pg, 'DROP DATABASE knowledge');
+        },
         restore: async () => void psql(fx.pg, 'CREATE DATABASE knowledge'),
         message: /missing "knowledge"/,
         actual: /identity.*conversation/,
@@ -156,7 +158,9 @@ describeWithServices('verify on target local against real servers (and named sta
         name: 'redis: maxmemory-policy is not allkeys-lru',
         component: 'redis',
         check: 'maxmemory-policy',
-        breakIt: async () => (await redisCmd('CONFIG', 'SET', 'maxmemory-policy', 'noeviction'), undefined),
+        breakIt: async () => {
+          await redisCmd('CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
+        },
         restore: async () => void (await redisCmd('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru')),
         message: /missing "allkeys-lru"/,
         actual: /noeviction/,
@@ -165,7 +169,9 @@ describeWithServices('verify on target local against real servers (and named sta
         name: 'redis: AOF off',
         component: 'redis',
         check: 'aof-enabled',
-        breakIt: async () => (await redisCmd('CONFIG', 'SET', 'appendonly', 'no'), undefined),
+        breakIt: async () => {
+          await redisCmd('CONFIG', 'SET', 'appendonly', 'no');
+        },
         restore: async () => void (await redisCmd('CONFIG', 'SET', 'appendonly', 'yes')),
         message: /missing "yes"/,
         actual: /appendonly no/,
@@ -209,7 +215,9 @@ describeWithServices('verify on target local against real servers (and named sta
         name: 'minio: a seed bucket is missing (s3rver)',
         component: 'minio',
         check: 'seed-buckets',
-        breakIt: async () => (await s3().send(new DeleteBucketCommand({ Bucket: 'backups' })), undefined),
+        breakIt: async () => {
+          await s3().send(new DeleteBucketCommand({ Bucket: 'backups' }));
+        },
         restore: async () => void (await s3().send(new CreateBucketCommand({ Bucket: 'backups' }))),
         message: /missing bucket\(s\) backups/,
         actual: /documents, milvus-bucket, multimodal|documents/,
@@ -218,7 +226,9 @@ describeWithServices('verify on target local against real servers (and named sta
         name: 'minio (stand-in health): not ready, 503',
         component: 'minio',
         check: 'ready',
-        breakIt: async () => (fx.standIns.minio.setState('starting'), undefined),
+        breakIt: async () => {
+          fx.standIns.minio.setState('starting');
+        },
         restore: async () => fx.standIns.minio.setState('ready'),
         message: /expected HTTP 200, got 503/,
         actual: /HTTP 503/,
@@ -227,7 +237,9 @@ describeWithServices('verify on target local against real servers (and named sta
         name: 'nacos (stand-in): Config and Naming not in readiness',
         component: 'nacos',
         check: 'readiness',
-        breakIt: async () => (fx.standIns.nacos.setState('starting'), undefined),
+        breakIt: async () => {
+          fx.standIns.nacos.setState('starting');
+        },
         restore: async () => fx.standIns.nacos.setState('ready'),
         message: /not ready within .*expected HTTP 200, got 500/,
         actual: /Config and Naming are not in readiness/,
@@ -236,7 +248,9 @@ describeWithServices('verify on target local against real servers (and named sta
         name: 'milvus (stand-in): not all components healthy',
         component: 'milvus',
         check: 'healthz',
-        breakIt: async () => (fx.standIns.milvus.setState('starting'), undefined),
+        breakIt: async () => {
+          fx.standIns.milvus.setState('starting');
+        },
         restore: async () => fx.standIns.milvus.setState('ready'),
         message: /got 500/,
         actual: /Not all components are healthy/,
@@ -245,7 +259,9 @@ describeWithServices('verify on target local against real servers (and named sta
         name: 'elasticsearch (stand-in): red, wait_for_status never reached',
         component: 'elasticsearch',
         check: 'cluster-health',
-        breakIt: async () => (fx.standIns.elasticsearch.setState('starting'), undefined),
+        breakIt: async () => {
+          fx.standIns.elasticsearch.setState('starting');
+        },
         restore: async () => fx.standIns.elasticsearch.setState('ready'),
         message: /not ready within 1\.5s/,
       },
@@ -253,7 +269,9 @@ describeWithServices('verify on target local against real servers (and named sta
         name: 'grafana (stand-in): the Prometheus data source is missing',
         component: 'grafana',
         check: 'prometheus-datasource',
-        breakIt: async () => (fx.standIns.grafana.setState('broken'), undefined),
+        breakIt: async () => {
+          fx.standIns.grafana.setState('broken');
+        },
         restore: async () => fx.standIns.grafana.setState('ready'),
         message: /expected HTTP 200, got 404/,
         actual: /Data source not found/,
@@ -262,7 +280,9 @@ describeWithServices('verify on target local against real servers (and named sta
         name: 'jaeger (stand-in): storage errors',
         component: 'jaeger',
         check: 'services-api',
-        breakIt: async () => (fx.standIns.jaeger.setState('broken'), undefined),
+        breakIt: async () => {
+          fx.standIns.jaeger.setState('broken');
+        },
         restore: async () => fx.standIns.jaeger.setState('ready'),
         message: /got 500/,
         actual: /no such index/,
@@ -271,7 +291,9 @@ describeWithServices('verify on target local against real servers (and named sta
         name: 'kafka-ui (stand-in): DOWN',
         component: 'kafka-ui',
         check: 'health',
-        breakIt: async () => (fx.standIns['kafka-ui'].setState('starting'), undefined),
+        breakIt: async () => {
+          fx.standIns['kafka-ui'].setState('starting');
+        },
         restore: async () => fx.standIns['kafka-ui'].setState('ready'),
         message: /got 503/,
         actual: /DOWN/,
@@ -281,7 +303,7 @@ describeWithServices('verify on target local against real servers (and named sta
     it.each(cases)(
       '$name',
       async (c) => {
-        const overrides = await c.breakIt();
+        const overrides = (await c.breakIt()) as Record<string, string> | undefined;
         let report: VerifyReport;
         try {
           report = await run({ overrides: overrides ?? {}, timeoutMs: 1500 });
@@ -311,7 +333,9 @@ describeWithServices('verify on target local against real servers (and named sta
       await waitFor(
         'first scrape',
         async () => {
-          const res = await (await fetch(`${prom.url}/api/v1/targets`)).json();
+          const res = (await (await fetch(`${prom.url}/api/v1/targets`)).json()) as {
+            data: { activeTargets: { health: string }[] };
+          };
           const active = res.data.activeTargets as { health: string }[];
           return active.length === 2 && active.every((t) => t.health !== 'unknown');
         },
@@ -468,8 +492,14 @@ describeWithServices('verify on target local against real servers (and named sta
     async function cli(args: string[]): Promise<number> {
       out = '';
       err = '';
-      const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-      const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+      const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+        out += String(s);
+        return true;
+      });
+      const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+        err += String(s);
+        return true;
+      });
       try {
         return await main(['verify', ...args]);
       } finally {
