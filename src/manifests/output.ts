@@ -73,7 +73,7 @@ export function annotations(problems: readonly Problem[], perLevel = 10): Annota
       out.push({
         level,
         message: redact(p.message),
-        title: `kindling validate: ${p.rule}`,
+        title: `kindling validate [${p.rule}]`,
         file: p.file,
         startLine: p.line,
       });
@@ -84,7 +84,7 @@ export function annotations(problems: readonly Problem[], perLevel = 10): Annota
       );
       out.push({
         level,
-        title: `kindling validate: ${rest.length} more ${level}s`,
+        title: `kindling validate (${rest.length} more ${level}s)`,
         message: `${rest.length} more ${level}s (see the job log):\n${where.join('\n')}`,
       });
     }
