@@ -150,6 +150,7 @@ export async function startScratchRedis(
         `scratch redis-server could not load the snapshot: ${log.trim().split('\n').slice(-3).join(' | ')}`,
       );
     const client = redisClient({ path: sock });
+    client.on('error', () => {}); // not listening yet: retried below
     try {
       await client.connect();
       const persistence = await client.info('persistence');

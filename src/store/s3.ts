@@ -109,7 +109,9 @@ export class S3Store {
    */
   async preflight(bucket: string, prefix = ''): Promise<void> {
     try {
-      await this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: 1 }));
+      // a prefix that holds nothing: the answer is small and never truncated
+      const probe = `${prefix ? `${prefix}/` : ''}.kindling-preflight/`;
+      await this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: probe, MaxKeys: 1 }));
     } catch (err) {
       throw this.explain(err, bucket, 'cannot use the backup store');
     }

@@ -170,7 +170,7 @@ export const postgresSource: BackupSource = {
   async restore(ctx) {
     const notes: string[] = [];
     const mdb = maintenanceDb(ctx.spec);
-    const globals = ctx.record.artifacts.find((a) => a.name === 'globals.sql');
+    const globals = ctx.record.artifacts.find((a) => a.format === 'sql');
     if (globals && !ctx.options.noGlobals) {
       ctx.log('restoring roles and tablespaces (globals.sql)');
       const stdin = await ctx.open(globals);

@@ -1,0 +1,232 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  describeWithServices,
+  psql,
+  type RunningPostgres,
+  type RunningRedis,
+  type RunningS3,
+  startPostgres,
+  startRedis,
+  startS3,
+} from '../harness/services.ts';
+import {
+  kindling,
+  listKeys,
+  plainDump,
+  readObject,
+  redisSnapshot,
+  s3Client,
+  seedPostgres,
+  seedRedis,
+  sha256,
+} from './backup-helpers.ts';
+
+const DATABASES = ['identity', 'conversation', 'knowledge'];
+
+describeWithServices(
+  'backup → restore round trip (real PostgreSQL 15, Redis 7, s3rver)',
+  ['postgres', 'redis', 's3'],
+  () => {
+    let pg: RunningPostgres;
+    let redis: RunningRedis;
+    let s3: RunningS3;
+    const fresh: { stop(): Promise<void> }[] = [];
+    let backupId = '';
+    let store = '';
+
+    beforeAll(async () => {
+      [pg, redis, s3] = await Promise.all([
+        startPostgres({ password: 'pg-secret-pw' }),
+        startRedis({ password: 'redis-secret-pw' }),
+        startS3({ buckets: ['backups'] }),
+      ]);
+      store = 's3://backups/nightly';
+      seedPostgres(pg);
+      await seedRedis(redis.url);
+    }, 120_000);
+    afterAll(async () => {
+      await Promise.all([pg?.stop(), redis?.stop(), s3?.stop(), ...fresh.map((f) => f.stop())]);
+    });
+
+    it('backs up every database and Redis; every stored object reads back with the manifest’s sha256 and size', async () => {
+      const r = await kindling(
+        [
+          'backup',
+          '--target',
+          'local',
+          '--endpoint',
+          `postgres=${pg.url}`,
+          '--endpoint',
+          `redis=${redis.url}`,
+          '--store',
+          store,
+          '--s3-endpoint',
+          s3.endpoint,
+          '--json',
+        ],
+        {},
+        s3,
+      );
+      expect(r.stderr).not.toContain('pg-secret-pw');
+      expect(r.stderr).not.toContain('redis-secret-pw');
+      expect(r.code, r.stderr).toBe(0);
+      const outcome = JSON.parse(r.stdout);
+      backupId = outcome.id;
+      expect(backupId).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{12}$/);
+      const client = s3Client(s3.endpoint);
+      const manifest = JSON.parse(
+        (await readObject(client, 'backups', `nightly/${backupId}/manifest.json`)).toString(),
+      );
+      expect(manifest.kindlingVersion).toMatch(/^\d+\.\d+\.\d+/);
+      const pgRecord = manifest.components.find((c: { component: string }) => c.component === 'postgres');
+      expect(pgRecord.serverVersion).toMatch(/^15/);
+      expect(pgRecord.toolVersion).toMatch(/pg_dump \(PostgreSQL\)/);
+      const names = pgRecord.artifacts.map((a: { name: string }) => a.name).sort();
+      for (const db of DATABASES) expect(names).toContain(`${db}.pgdump.zst`);
+      expect(names).toContain('globals.sql.zst');
+      const redisRecord = manifest.components.find((c: { component: string }) => c.component === 'redis');
+      expect(redisRecord.serverVersion).toMatch(/^7\./);
+      const all = [...pgRecord.artifacts, ...redisRecord.artifacts];
+      for (const a of all) {
+        const body = await readObject(client, 'backups', a.key);
+        expect(a.key.startsWith(`nightly/${backupId}/`)).toBe(true);
+        expect({ key: a.key, bytes: body.length, sha256: sha256(body) }).toEqual({
+          key: a.key,
+          bytes: a.bytes,
+          sha256: a.sha256,
+        });
+        expect(a.exitCode).toBe(0);
+        expect(a.compression).toBe('zstd');
+        expect(a.command).not.toContain('secret-pw');
+      }
+      // layout: PREFIX/<id>/<component>/<artifact>, the manifest, and no leftover in-progress marker
+      const keys = await listKeys(client, 'backups', `nightly/${backupId}/`);
+      expect(keys.sort()).toEqual([...all.map((a) => a.key), `nightly/${backupId}/manifest.json`].sort());
+    }, 120_000);
+
+    it('restores into fresh instances: pg_dump of every database and every Redis key, type, value and TTL are identical', async () => {
+      expect(backupId).not.toBe('');
+      const [pg2, redis2] = await Promise.all([startPostgres(), startRedis()]);
+      fresh.push(pg2, redis2);
+      const r = await kindling(
+        [
+          'restore',
+          '--backup',
+          'latest',
+          '--target',
+          'local',
+          '--endpoint',
+          `postgres=${pg2.url}`,
+          '--endpoint',
+          `redis=${redis2.url}`,
+          '--store',
+          store,
+          '--s3-endpoint',
+          s3.endpoint,
+        ],
+        {},
+        s3,
+      );
+      expect(r.code, r.stderr + r.stdout).toBe(0);
+      expect(r.stdout).toContain(`restore of ${backupId} done`);
+      for (const db of DATABASES) expect(plainDump(pg2, db)).toBe(plainDump(pg, db));
+      expect(psql(pg2, "SELECT rolname FROM pg_roles WHERE rolname = 'app_owner'")).toContain('app_owner');
+      const [before, after] = await Promise.all([redisSnapshot(redis.url), redisSnapshot(redis2.url)]);
+      expect(Object.keys(before).length).toBeGreaterThan(500);
+      expect(after).toEqual(before);
+    }, 180_000);
+
+    it('refuses to restore over a non-empty target without --clean, and changes nothing', async () => {
+      const r = await kindling(
+        [
+          'restore',
+          '--backup',
+          backupId,
+          '--target',
+          'local',
+          '--components',
+          'postgres',
+          '--endpoint',
+          `postgres=${pg.url}`,
+          '--store',
+          store,
+          '--s3-endpoint',
+          s3.endpoint,
+        ],
+        {},
+        s3,
+      );
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/refusing to restore; the target was not touched/);
+      expect(r.stderr).toMatch(/database "identity" already exists and is not empty/);
+    }, 60_000);
+
+    it('backups verify re-hashes every artifact; --drill restores into scratch instances and compares row counts and keys', async () => {
+      const v = await kindling(
+        ['backups', 'verify', backupId, '--store', store, '--s3-endpoint', s3.endpoint],
+        {},
+        s3,
+      );
+      expect(v.code, v.stderr).toBe(0);
+      expect(v.stdout).toMatch(/6\/6 artifact\(s\) match the manifest/);
+      const [pg3, redis3] = await Promise.all([startPostgres(), startRedis()]);
+      fresh.push(pg3, redis3);
+      const d = await kindling(
+        [
+          'backups',
+          'verify',
+          'latest',
+          '--drill',
+          '--target',
+          'local',
+          '--endpoint',
+          `postgres=${pg.url}`,
+          '--endpoint',
+          `redis=${redis.url}`,
+          '--scratch',
+          `postgres=${pg3.url}`,
+          '--scratch',
+          `redis=${redis3.url}`,
+          '--store',
+          store,
+          '--s3-endpoint',
+          s3.endpoint,
+        ],
+        {},
+        s3,
+      );
+      expect(d.code, d.stderr + d.stdout).toBe(0);
+      expect(d.stdout).toMatch(/restore drill passed: time to restore \d/);
+      expect(d.stdout).toMatch(/postgres: \d+ fact\(s\) compared, 0 difference/);
+      expect(d.stdout).toMatch(/redis: \d+ fact\(s\) compared, 0 difference/);
+      // the drill notices a difference: change the source, drill again
+      psql(pg, 'DELETE FROM users WHERE id = 1', 'identity');
+      const [pg4, redis4] = await Promise.all([startPostgres(), startRedis()]);
+      fresh.push(pg4, redis4);
+      const d2 = await kindling(
+        [
+          'backups',
+          'verify',
+          'latest',
+          '--drill',
+          '--target',
+          'local',
+          '--components',
+          'postgres',
+          '--endpoint',
+          `postgres=${pg.url}`,
+          '--scratch',
+          `postgres=${pg4.url}`,
+          '--store',
+          store,
+          '--s3-endpoint',
+          s3.endpoint,
+        ],
+        {},
+        s3,
+      );
+      expect(d2.code).toBe(1);
+      expect(d2.stdout).toMatch(/identity: public\.users rows: source 2, restored 3/);
+    }, 180_000);
+  },
+);
