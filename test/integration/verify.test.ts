@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -477,6 +477,87 @@ describeWithServices('verify on target local against real servers (and named sta
     it('the right password on a password-protected Redis passes', async () => {
       const report = await run({ only: ['redis'], overrides: { redis: guarded.url } });
       expect(report.ok).toBe(true);
+    });
+  });
+
+  describe('verify action (the committed bundle, run like GitHub runs it)', () => {
+    const action = (inputs: Record<string, string>) => {
+      const dir = mkdtempSync(join(tmpdir(), 'kindling-verify-action-'));
+      const env: NodeJS.ProcessEnv = {
+        PATH: process.env.PATH,
+        GITHUB_OUTPUT: join(dir, 'output'),
+        GITHUB_STEP_SUMMARY: join(dir, 'summary'),
+      };
+      writeFileSync(env.GITHUB_OUTPUT!, '');
+      writeFileSync(env.GITHUB_STEP_SUMMARY!, '');
+      for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
+      const res = spawnSync(process.execPath, ['actions/verify/dist/index.js'], { env, encoding: 'utf8' });
+      const read = (f: string) => readFileSync(join(dir, f), 'utf8');
+      const all = res.stdout + res.stderr;
+      // `::add-mask::` lines carry the secret to the runner, which hides them; everything else is shown
+      const masks = all.split('\n').filter((l) => l.startsWith('::add-mask::'));
+      const shown = all
+        .split('\n')
+        .filter((l) => !l.startsWith('::add-mask::'))
+        .join('\n');
+      return {
+        code: res.status,
+        stdout: shown,
+        masks,
+        output: read('output'),
+        summary: read('summary'),
+        dir,
+      };
+    };
+
+    it('passes, sets outputs and writes a job summary with a Mermaid graph', () => {
+      const r = action({
+        target: 'local',
+        endpoints: `postgres=${fx.flags.postgres}\nredis=${fx.flags.redis}\nkafka=${fx.flags.kafka}`,
+        components: 'postgres,redis,kafka',
+        timeout: '10s',
+      });
+      try {
+        expect(r.code, r.stdout).toBe(0);
+        expect(r.output).toMatch(/passed<<.*\n6\n/s);
+        expect(r.output).toMatch(/failed<<.*\n0\n/s);
+        const results = JSON.parse(/results<<(\S+)\n(.*)\n\1/s.exec(r.output)![2]!);
+        expect(results).toHaveLength(8);
+        expect(r.summary).toContain('```mermaid');
+        expect(r.summary).toContain('Stack verified');
+        expect(r.stdout).not.toContain(PG_PASSWORD);
+      } finally {
+        rmSync(r.dir, { recursive: true, force: true });
+      }
+    }, 30_000);
+
+    it('fails with an aggregated error annotation naming authentication; the password is masked', () => {
+      const leaked = 'Act10n-leak-pw';
+      const r = action({
+        target: 'local',
+        endpoints: `postgres=postgresql://postgres:${leaked}@127.0.0.1:${fx.pg.port}/postgres`,
+        timeout: '10s',
+      });
+      try {
+        expect(r.code).toBe(1);
+        expect(r.stdout).toMatch(/::error title=postgres\/version failed::authentication failed/);
+        expect(r.stdout).toMatch(/::error::2 check\(s\) failed/);
+        expect(r.masks).toContain(`::add-mask::${leaked}`);
+        expect(r.stdout + r.output + r.summary).not.toContain(leaked);
+      } finally {
+        rmSync(r.dir, { recursive: true, force: true });
+      }
+    }, 30_000);
+
+    it('a malformed endpoint is a usage error naming the input line, not a stack trace', () => {
+      const r = action({ target: 'local', endpoints: 'postgres=::nope::' });
+      try {
+        expect(r.code).toBe(1);
+        expect(r.stdout).toMatch(/::error::--endpoint postgres: malformed URL/);
+        expect(r.stdout).not.toMatch(/at .*\.js:\d+/);
+      } finally {
+        rmSync(r.dir, { recursive: true, force: true });
+      }
     });
   });
 
