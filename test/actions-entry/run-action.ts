@@ -33,11 +33,12 @@ export function actionSpec(action: string): ActionSpec {
   return { inputs: doc.inputs ?? {}, outputs: doc.outputs ?? {}, runs: doc.runs as ActionSpec['runs'] };
 }
 
-export function bundlePath(action: string, entry: 'main' | 'post' = 'main'): string {
+/** Path of an entry point; `root` is where the kindling repository sits (default: this checkout). */
+export function bundlePath(action: string, entry: 'main' | 'post' = 'main', root = REPO): string {
   const runs = actionSpec(action).runs;
   const file = entry === 'main' ? runs.main : runs.post;
   if (!file) throw new Error(`actions/${action}/action.yml declares no ${entry} entry`);
-  return join(REPO, 'actions', action, file);
+  return join(root, 'actions', action, file);
 }
 
 export const hasBundle = (action: string): boolean =>
@@ -74,7 +75,10 @@ export async function runAction(
   inputs: Record<string, string>,
   opts: {
     entry?: 'main' | 'post';
+    /** The workspace (GITHUB_WORKSPACE and the process's cwd); default this checkout. */
     cwd?: string;
+    /** Where the action's repository is, as the runner downloaded or checked it out. */
+    root?: string;
     env?: Record<string, string>;
     state?: Record<string, string>;
     timeoutMs?: number;
@@ -115,7 +119,7 @@ export async function runAction(
     RUNNER_TOOL_CACHE: join(dir, 'tool-cache'),
     ...opts.env,
   });
-  const child = spawn(process.execPath, [bundlePath(action, opts.entry)], {
+  const child = spawn(process.execPath, [bundlePath(action, opts.entry, opts.root)], {
     cwd: workspace,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
