@@ -58,12 +58,18 @@ export function selectForChanges(stack: Stack, files: readonly string[], opts: S
   for (const c of Object.values(stack.components))
     for (const m of c.manifests) owned.set(m, [...(owned.get(m) ?? []), c.name]);
   const unowned = underCatalog.filter((f) => !owned.has(f));
-  if (unowned.length > 0) return full(`shared stack files changed: ${unowned.map((f) => prefix + f).join(', ')}`);
+  if (unowned.length > 0)
+    return full(`shared stack files changed: ${unowned.map((f) => prefix + f).join(', ')}`);
 
   const touched = [...new Set(underCatalog.flatMap((f) => owned.get(f) ?? []))];
   const actionsChanged = files.some((f) => f.startsWith('actions/'));
   if (touched.length === 0 && !actionsChanged)
-    return { mode: 'none', profile: '', components: [], reason: 'no stack manifest, source or action changed' };
+    return {
+      mode: 'none',
+      profile: '',
+      components: [],
+      reason: 'no stack manifest, source or action changed',
+    };
 
   const seed = [
     ...touched,
