@@ -131,7 +131,7 @@ export class KubeApiStandin {
     return [
       'apiVersion: v1',
       'kind: Config',
-      `clusters: [{name: standin, cluster: {server: "${this.url}"}}]`,
+      `clusters: [{name: standin, cluster: {server: "${this.url}", insecure-skip-tls-verify: true}}]`,
       'users: [{name: standin, user: {token: standin-token}}]',
       `contexts: [{name: ${context}, context: {cluster: standin, user: standin}}]`,
       `current-context: ${context}`,
