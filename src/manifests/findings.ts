@@ -25,7 +25,19 @@ export function showPath(path: readonly (string | number)[]): string {
   return out;
 }
 
+/** Any value from a manifest as text for a message or key; never throws (`{toString: null}` would). */
+export function text(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  if (v === null || v === undefined) return '?';
+  try {
+    return JSON.stringify(v) ?? '?';
+  } catch {
+    return '?';
+  }
+}
+
 /** `StatefulSet db` (namespace omitted: every object is meant to be in the stack's namespace). */
 export function showObject(o: KubeObject): string {
-  return `${String(o.kind)} ${String(o.metadata?.name)}`;
+  return `${text(o.kind)} ${text(o.metadata?.name)}`;
 }

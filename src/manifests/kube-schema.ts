@@ -150,7 +150,8 @@ function getAt(o: unknown, path: Path): unknown {
 }
 
 function got(v: unknown): string {
-  if (v === undefined || (typeof v === 'object' && v !== null)) return '';
+  if (v === undefined || (typeof v === 'object' && v !== null) || typeof v === 'function') return '';
   const s = JSON.stringify(v);
+  if (typeof s !== 'string') return '';
   return `, got ${s.length > 40 ? `${s.slice(0, 37)}...` : s}`;
 }

@@ -1,6 +1,6 @@
 import { isMap, isScalar, isSeq, type Node } from 'yaml';
 import type { SourceDoc } from '../util/yaml-source.ts';
-import type { Path } from './findings.ts';
+import { type Path, text } from './findings.ts';
 import { get, isRecord } from './objects.ts';
 import type { KubeObject } from './render.ts';
 import type { GeneratorSource, PatchSource, SourceObject, SourceSet } from './sources.ts';
@@ -55,7 +55,7 @@ function findItem(items: Node[], rendered: unknown, index: number): Node | undef
   if (isRecord(rendered)) {
     for (const k of MERGE_KEYS) {
       if (rendered[k] === undefined) continue;
-      const want = String(rendered[k]);
+      const want = text(rendered[k]);
       return items.find(
         (it) =>
           isMap(it) &&

@@ -1,4 +1,4 @@
-import type { Path } from './findings.ts';
+import { type Path, text } from './findings.ts';
 import type { KubeObject } from './render.ts';
 
 /** Kinds that live outside any namespace (the ones a stack may plausibly carry). */
@@ -30,7 +30,7 @@ export const str = (v: unknown): string | undefined => (typeof v === 'string' ? 
 
 /** Object identity as kustomize and the API server see it. */
 export function objectKey(kind: unknown, namespace: unknown, name: unknown): string {
-  return `${String(kind)}/${namespace ? String(namespace) : ''}/${String(name)}`;
+  return `${text(kind)}/${namespace ? text(namespace) : ''}/${text(name)}`;
 }
 
 export const keyOf = (o: KubeObject): string => objectKey(o.kind, o.metadata?.namespace, o.metadata?.name);
@@ -71,7 +71,7 @@ export function get(root: unknown, path: readonly (string | number)[]): unknown 
   let v = root;
   for (const seg of path) {
     if (Array.isArray(v) && typeof seg === 'number') v = v[seg];
-    else if (isRecord(v)) v = v[seg];
+    else if (isRecord(v) && Object.hasOwn(v, seg)) v = v[seg];
     else return undefined;
   }
   return v;
@@ -116,7 +116,8 @@ export function containersOf(t: PodTemplate): Container[] {
 export function stringMap(v: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   if (isRecord(v))
-    for (const [k, x] of Object.entries(v)) if (x !== undefined && x !== null) out[k] = String(x);
+    for (const [k, x] of Object.entries(v))
+      if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') out[k] = String(x);
   return out;
 }
 
@@ -129,7 +130,7 @@ export function secretValues(o: KubeObject): { key: string; value: string; path:
         out.push({ key: k, value: Buffer.from(v, 'base64').toString('utf8'), path: ['data', k] });
   if (isRecord(o.stringData))
     for (const [k, v] of Object.entries(o.stringData))
-      if (v !== null && v !== undefined) out.push({ key: k, value: String(v), path: ['stringData', k] });
+      if (v !== null && v !== undefined) out.push({ key: k, value: text(v), path: ['stringData', k] });
   return out;
 }
 

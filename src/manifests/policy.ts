@@ -1,5 +1,5 @@
 import type { Finding } from './findings.ts';
-import { showObject } from './findings.ts';
+import { showObject, text } from './findings.ts';
 import { asArray, containersOf, isRecord, type PodTemplate, podTemplate, secretValues } from './objects.ts';
 import type { KubeObject } from './render.ts';
 
@@ -44,7 +44,7 @@ export function imageProblem(image: unknown): string | undefined {
 function containerFindings(t: PodTemplate): Finding[] {
   const out: Finding[] = [];
   for (const c of containersOf(t)) {
-    const who = `${c.init ? 'init container' : 'container'} ${String(c.value.name ?? '?')} of ${showObject(t.object)}`;
+    const who = `${c.init ? 'init container' : 'container'} ${text(c.value.name ?? '?')} of ${showObject(t.object)}`;
     const imageIssue = imageProblem(c.value.image);
     if (imageIssue)
       out.push({
@@ -115,7 +115,7 @@ function envCredentialFindings(t: PodTemplate, severity: Finding['severity']): F
         out.push({
           severity,
           rule: 'default-credential',
-          message: `${showObject(t.object)}: env ${e.name} of container ${String(c.value.name)} is a default credential published in the seed's README; take it from a Secret`,
+          message: `${showObject(t.object)}: env ${e.name} of container ${text(c.value.name)} is a default credential published in the seed's README; take it from a Secret`,
           object: t.object,
           path: [...c.path, 'env', i, 'value'],
         });

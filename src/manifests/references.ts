@@ -1,5 +1,5 @@
 import type { Finding, Path } from './findings.ts';
-import { showObject } from './findings.ts';
+import { showObject, text } from './findings.ts';
 import {
   asArray,
   CLUSTER_SCOPED,
@@ -92,12 +92,12 @@ function serviceFindings(svc: KubeObject, templates: readonly PodTemplate[]): Fi
     if (ok) return;
     const names = chosen.map((t) => showObject(t.object)).join(', ');
     const offered = declared.map((d) =>
-      d.name ? `${String(d.name)}/${String(d.containerPort)}` : String(d.containerPort),
+      d.name ? `${text(d.name)}/${text(d.containerPort)}` : text(d.containerPort),
     );
     out.push({
       severity: 'error',
       rule: 'service-port',
-      message: `Service ${svc.metadata.name} port ${String(p.port)} targets ${typeof target === 'string' ? `port name "${target}"` : `port ${String(target)}`}, which no container of ${names} declares (they declare ${offered.join(', ') || 'no ports'})`,
+      message: `Service ${svc.metadata.name} port ${text(p.port)} targets ${typeof target === 'string' ? `port name "${target}"` : `port ${text(target)}`}, which no container of ${names} declares (they declare ${offered.join(', ') || 'no ports'})`,
       object: svc,
       path: ['spec', 'ports', i, hasTarget ? 'targetPort' : 'port'],
     });
@@ -118,7 +118,7 @@ interface Ref {
 export function podRefs(t: PodTemplate): Ref[] {
   const refs: Ref[] = [];
   for (const c of containersOf(t)) {
-    const cname = String(c.value.name ?? '?');
+    const cname = text(c.value.name ?? '?');
     asArray(c.value.env).forEach((e, i) => {
       if (!isRecord(e) || !isRecord(e.valueFrom)) return;
       for (const [field, kind] of [
@@ -134,7 +134,7 @@ export function podRefs(t: PodTemplate): Ref[] {
           optional: r.optional === true,
           keys: [{ key: r.key, path: [...path, 'key'] }],
           path: [...path, 'name'],
-          what: `env ${String(e.name)} of container ${cname}`,
+          what: `env ${text(e.name)} of container ${cname}`,
         });
       }
     });
@@ -177,7 +177,7 @@ export function podRefs(t: PodTemplate): Ref[] {
   asArray(t.spec.volumes).forEach((v, i) => {
     if (!isRecord(v)) return;
     const path = [...t.path, 'spec', 'volumes', i];
-    const what = `volume ${String(v.name)}`;
+    const what = `volume ${text(v.name)}`;
     if (isRecord(v.secret)) volumeRef('Secret', v.secret, 'secretName', [...path, 'secret'], what);
     if (isRecord(v.configMap)) volumeRef('ConfigMap', v.configMap, 'name', [...path, 'configMap'], what);
     if (isRecord(v.projected))

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { Problem } from '../util/problem.ts';
 import { lineAt, parseYamlSource, type SourceDoc } from '../util/yaml-source.ts';
+import { text } from './findings.ts';
 import { asArray, get, isKubeObject, isRecord, objectKey, str } from './objects.ts';
 
 /**
@@ -171,24 +172,24 @@ export function loadSources(dir: string): SourceSet {
           keys: new Map(),
         };
         asArray(g.literals).forEach((lit, j) => {
-          const key = String(lit).split('=')[0]!;
+          const key = text(lit).split('=')[0]!;
           gen.keys.set(key, { file: kshown, line: lineAt(kdoc, [field, i, 'literals', j]) });
         });
         asArray(g.files).forEach((f, j) => {
-          const spec = String(f);
+          const spec = text(f);
           const key = spec.includes('=') ? spec.split('=')[0]! : spec.split('/').at(-1)!;
           gen.keys.set(key, { file: kshown, line: lineAt(kdoc, [field, i, 'files', j]) });
         });
         asArray(g.envs ?? (g.env ? [g.env] : [])).forEach((f, j) => {
-          const abs = resolve(kdir, String(f));
-          let text = '';
+          const abs = resolve(kdir, text(f));
+          let content = '';
           try {
-            text = readFileSync(abs, 'utf8');
+            content = readFileSync(abs, 'utf8');
           } catch {
-            missing([field, i, 'envs', j], String(f));
+            missing([field, i, 'envs', j], text(f));
             return;
           }
-          text.split('\n').forEach((line, n) => {
+          content.split('\n').forEach((line, n) => {
             const m = /^\s*([^#=\s][^=]*)=/.exec(line);
             if (m) gen.keys.set(m[1]!.trim(), { file: displayPath(abs), line: n + 1 });
           });
@@ -245,8 +246,9 @@ function addInlinePatch(
   target: PatchSource['target'] | undefined,
 ): void {
   const line = lineAt(kdoc, field);
-  const text = String(get(kdoc.value, field) ?? '');
-  const { docs } = parseYamlSource(kdoc.file, text);
+  const inline = get(kdoc.value, field);
+  if (typeof inline !== 'string') return;
+  const { docs } = parseYamlSource(kdoc.file, inline);
   for (const d of docs) {
     // positions inside the inline text are relative to it; pin them all to the entry's line
     addPatch(set, { ...d, line }, target);
