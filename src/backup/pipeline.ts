@@ -85,8 +85,10 @@ export async function streamArtifact(args: {
       cb(null, chunk);
     },
   });
+  // a broken pipe is a consequence (of an upload or a gate failure), reported only when nothing else was
+  let pipeError: Error | undefined;
   const body = pipeline(gate, compressor(args.compression), tee, (err) => {
-    if (err) fail(err);
+    if (err) pipeError ??= err;
   });
 
   const produced = args.produce(gate, controller.signal).then(
@@ -114,6 +116,7 @@ export async function streamArtifact(args: {
     body.destroy();
   }
   const r = await produced;
+  if (!failure && pipeError) failure = pipeError;
   if (failure) throw withAbortNote(failure, uploadError);
   return {
     bytes: storedBytes,
