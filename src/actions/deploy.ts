@@ -1,0 +1,114 @@
+/**
+ * The deploy action (main step): kind cluster or existing cluster → dependency-ordered apply and wait
+ * → optional verify → outputs, job summary, diagnostics directory on failure. The post step
+ * (deploy-post.ts) deletes the kind cluster unless keep-cluster, also after a failure.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as core from '@actions/core';
+import { loadStack } from '../catalog/index.ts';
+import { installKind } from '../kind/install.ts';
+import { KindCli } from '../kind/kind.ts';
+import { checkDocker, hostFindings } from '../kind/preflight.ts';
+import { DEFAULT_KIND_VERSION, nodeImageFor } from '../kind/versions.ts';
+import { KubeCluster } from '../kube/cluster.ts';
+import { loadKubeConfig } from '../kube/config.ts';
+import { deployStack } from '../kube/stack.ts';
+import { deploySummary, timeToReady } from '../report/deploy-summary.ts';
+import { FailedError, UsageError } from '../util/errors.ts';
+import { booleanInput, choiceInput, durationInput, listInput, runAction, stringInput } from './inputs.ts';
+
+async function run(): Promise<void> {
+  const clusterMode = choiceInput('cluster', ['kind', 'existing'] as const, 'kind');
+  const kindVersion = stringInput('kind-version') || DEFAULT_KIND_VERSION;
+  const clusterName = stringInput('cluster-name') || 'kindling';
+  const kubeconfigInput = stringInput('kubeconfig', { secret: true });
+  const context = stringInput('context');
+  const selection = [...listInput('profile'), ...listInput('components')];
+  const sizing = stringInput('sizing') || 'kind';
+  const timeoutMs = durationInput('timeout', '10m');
+  const dryRun = booleanInput('dry-run', false);
+  const verify = booleanInput('verify', false);
+  const catalog = stringInput('catalog') || 'manifests/stack.yaml';
+  const stack = loadStack(catalog);
+  const work = resolve(process.env.RUNNER_TEMP ?? '.', 'kindling');
+  mkdirSync(work, { recursive: true });
+  const diagnosticsDir = join(work, 'diagnostics');
+
+  let kubeconfigPath: string;
+  let extra: ((dir: string) => Promise<void>) | undefined;
+  if (clusterMode === 'kind') {
+    const nodeImage = nodeImageFor(kindVersion, stringInput('node-image'));
+    if (!nodeImage)
+      throw new UsageError(
+        `no pinned node image for kind ${kindVersion}: set input "node-image" (kindest/node:vX.Y.Z@sha256:...)`,
+      );
+    await checkDocker();
+    for (const f of await hostFindings()) core.warning(f.message);
+    const kind = await installKind(kindVersion);
+    const cli = new KindCli(kind.path);
+    core.saveState('kind-path', kind.path);
+    core.saveState('cluster-name', clusterName);
+    core.setOutput('kind-version', kind.version);
+    core.setOutput('node-image', nodeImage);
+    await core.group(`kind create cluster ${clusterName}`, () =>
+      cli.create({ name: clusterName, nodeImage }),
+    );
+    kubeconfigPath = await cli.exportKubeconfig(clusterName, join(work, 'kubeconfig'));
+    extra = (dir) => cli.exportLogs(clusterName, join(dir, 'kind-logs'));
+  } else {
+    if (!kubeconfigInput)
+      throw new UsageError(
+        'input "kubeconfig" is required when cluster is "existing" (a path or the kubeconfig content)',
+      );
+    const looksLikeContent = /\n/.test(kubeconfigInput) || /^\s*apiVersion:/.test(kubeconfigInput);
+    kubeconfigPath = looksLikeContent ? join(work, 'kubeconfig') : resolve(kubeconfigInput);
+    if (looksLikeContent) writeFileSync(kubeconfigPath, kubeconfigInput, { mode: 0o600 });
+  }
+  core.setOutput('kubeconfig', kubeconfigPath);
+  core.setOutput('cluster-name', clusterMode === 'kind' ? clusterName : context || '');
+  const kc = loadKubeConfig({ path: kubeconfigPath, ...(context ? { context } : {}) });
+
+  const out = await deployStack({
+    stack,
+    selection: selection.length ? selection : ['minimal'],
+    sizing,
+    kubeConfig: kc,
+    timeoutMs,
+    dryRun,
+    diagnosticsDir,
+    log: (component, message) => core.info(`[${component}] ${message}`),
+    ...(extra ? { extraDiagnostics: extra } : {}),
+  });
+  core.setOutput('kubectl-version', out.serverVersion ?? '');
+  core.setOutput(
+    'components',
+    JSON.stringify(
+      out.result.components.filter((c) => c.state === 'ready' || c.state === 'applied').map((c) => c.name),
+    ),
+  );
+  core.setOutput('time-to-ready', JSON.stringify(timeToReady(out.result.components)));
+  core.setOutput('diagnostics-dir', out.diagnosticsDir ?? '');
+  for (const w of out.plan.warnings) core.warning(w);
+  const meta: Record<string, string> = { cluster: clusterMode, sizing };
+  if (out.serverVersion) meta.kubernetes = out.serverVersion;
+  await core.summary.addRaw(deploySummary(out.result.components, meta)).write();
+  if (out.error) {
+    for (const p of (out.error as FailedError).problems ?? []) core.error(p, { title: 'kindling deploy' });
+    throw out.error;
+  }
+  if (verify && !dryRun) {
+    const { verifyStack } = await import('../probes/verify-stack.ts');
+    const report = await verifyStack({
+      stack,
+      components: out.components,
+      target: 'kube',
+      cluster: new KubeCluster(kc),
+      timeoutMs: 120_000,
+    });
+    if (!report.ok) throw new FailedError(`verify: ${report.failed} check(s) failed`);
+    core.info(`verify: ${report.passed} check(s) passed`);
+  }
+}
+
+await runAction(run);
