@@ -25,23 +25,41 @@ export const sqlProbe: Probe = {
   run: async (ctx: ProbeContext): Promise<Outcome> => {
     const url = new URL(ctx.url!);
     if (typeof ctx.check.database === 'string') url.pathname = `/${ctx.check.database}`;
-    const client = new pg.Client({
-      connectionString: url.toString(),
-      connectionTimeoutMillis: Math.max(1, ctx.timeoutMs),
-      query_timeout: Math.max(1, ctx.timeoutMs),
-      application_name: 'kindling-verify',
-    });
-    client.on('error', () => {}); // a connection dropped after the answer is not this check's concern
-    const onAbort = () => void client.end().catch(() => {});
+    const key = `sql ${url}`;
+    const connect = async () => {
+      const client = new pg.Client({
+        connectionString: url.toString(),
+        connectionTimeoutMillis: Math.max(1, ctx.timeoutMs),
+        application_name: 'kindling-verify',
+      });
+      // a dropped session is forgotten: the next attempt opens a new one
+      client.on('error', () => ctx.scope?.forget(key));
+      try {
+        await client.connect();
+      } catch (err) {
+        await client.end().catch(() => {});
+        throw err;
+      }
+      return client;
+    };
+    const close = (c: pg.Client) => c.end().catch(() => {});
+    const client = ctx.scope ? await ctx.scope.reuse(key, connect, close) : await connect();
+    const onAbort = () => (ctx.scope ? ctx.scope.forget(key) : void close(client));
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     try {
-      await client.connect();
-      const res = await client.query({ text: String(ctx.check.query), rowMode: 'array' });
+      const res = await client.query({
+        text: String(ctx.check.query),
+        rowMode: 'array',
+        query_timeout: Math.max(1, ctx.timeoutMs),
+      } as pg.QueryConfig);
       const column = res.rows.map((r: unknown[]) => (r[0] === null ? 'NULL' : String(r[0])));
       return judge(ctx.check, column);
+    } catch (err) {
+      ctx.scope?.forget(key);
+      throw err;
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
-      await client.end().catch(() => {});
+      if (!ctx.scope) await close(client);
     }
   },
 };

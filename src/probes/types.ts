@@ -1,5 +1,6 @@
 import type { CheckSpec, Component } from '../catalog/types.ts';
 import type { Cluster } from '../kube/types.ts';
+import type { RunScope } from './scope.ts';
 
 /**
  * What one attempt of a probe concluded.
@@ -23,6 +24,8 @@ export interface ProbeContext {
   signal: AbortSignal;
   /** Milliseconds this attempt may take. */
   timeoutMs: number;
+  /** Connections shared across the run's checks (optional: probes open their own without it). */
+  scope?: RunScope;
 }
 
 /** A check type. One file per type under src/probes/, registered in registry.ts. */

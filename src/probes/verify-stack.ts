@@ -10,6 +10,7 @@ import { redact, redactUrl } from '../util/redact.ts';
 import { type Findings, podFindings, pvcFindings, serviceFindings } from './namespace.ts';
 import { probes } from './registry.ts';
 import { pool, type RetryResult, retryUntilDeadline } from './runner.ts';
+import { createScope } from './scope.ts';
 import { notReady, type Outcome, pass, wrong } from './types.ts';
 import { assertChecksValid } from './validate.ts';
 
@@ -24,7 +25,7 @@ export interface VerifyOptions {
   endpoints?: ReadonlyMap<string, URL>;
   /** Deadline of each check (a check's own `timeout:` in the catalog wins). */
   timeoutMs: number;
-  /** Checks in flight at once (default 8). */
+  /** Checks in flight at once (default 16). */
   concurrency?: number;
   /** Target kube: also run the namespace-wide checks (pods Ready, Services, PVCs). Default true. */
   namespaceChecks?: boolean;
@@ -51,6 +52,7 @@ export async function verifyStack(options: VerifyOptions): Promise<VerifyReport>
     options.target === 'kube'
       ? kubeTarget(options.cluster!, stack.namespace)
       : localTarget(options.endpoints ?? new Map());
+  const scope = createScope();
   const startedAt = new Date();
   const t0 = performance.now();
   const emit = (r: CheckResult) => {
@@ -118,6 +120,7 @@ export async function verifyStack(options: VerifyOptions): Promise<VerifyReport>
               url,
               cluster: options.cluster,
               namespace: stack.namespace,
+              scope,
               signal,
               timeoutMs,
             });
@@ -138,7 +141,8 @@ export async function verifyStack(options: VerifyOptions): Promise<VerifyReport>
       ...namespaceTasks(options.cluster!, stack.namespace, options).map((t) => async () => emit(await t())),
     );
 
-  const ran = await pool(tasks, options.concurrency ?? 8);
+  const ran = await pool(tasks, options.concurrency ?? 16);
+  await scope.closeAll();
   await target.close();
   const results = order([...immediate, ...ran], components);
   return summarise(

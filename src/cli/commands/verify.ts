@@ -45,7 +45,7 @@ export function registerVerify(program: Command): void {
       durationArg('--timeout'),
       120_000,
     )
-    .option('--concurrency <n>', 'checks in flight at once', '8')
+    .option('--concurrency <n>', 'checks in flight at once', '16')
     .option('--json <file>', 'write the results as JSON')
     .option('--junit <file>', 'write the results as JUnit XML')
     .option('--kubeconfig <file>', 'target kube: kubeconfig file (default $KUBECONFIG or ~/.kube/config)')
