@@ -245,8 +245,12 @@ describe('property: the CLI on arbitrary catalog files', () => {
         async (text) => {
           const s = brokenStack([{ file: 'stack.yaml', create: text === original ? '' : text }]);
           const out: string[] = [];
-          vi.spyOn(process.stdout, 'write').mockImplementation((x) => (out.push(String(x)), true));
-          vi.spyOn(process.stderr, 'write').mockImplementation((x) => (out.push(String(x)), true));
+          const capture = (x: string | Uint8Array) => {
+            out.push(String(x));
+            return true;
+          };
+          vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+          vi.spyOn(process.stderr, 'write').mockImplementation(capture);
           try {
             const code = await main(['validate', '--catalog', s.catalog]);
             vi.restoreAllMocks();

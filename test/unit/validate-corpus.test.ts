@@ -299,7 +299,9 @@ const cases: Case[] = [
   {
     name: 'default password under production',
     profile: 'production',
-    edits: [{ file: 'web.yaml', find: 'ADMIN_PASSWORD: fixture-only-Hn4c', replace: 'ADMIN_PASSWORD: changeme' }],
+    edits: [
+      { file: 'web.yaml', find: 'ADMIN_PASSWORD: fixture-only-Hn4c', replace: 'ADMIN_PASSWORD: changeme' },
+    ],
     expect: {
       file: 'web.yaml',
       line: 122,
@@ -312,7 +314,9 @@ const cases: Case[] = [
   {
     name: 'default password under kind is a warning',
     profile: 'kind',
-    edits: [{ file: 'web.yaml', find: 'ADMIN_PASSWORD: fixture-only-Hn4c', replace: 'ADMIN_PASSWORD: changeme' }],
+    edits: [
+      { file: 'web.yaml', find: 'ADMIN_PASSWORD: fixture-only-Hn4c', replace: 'ADMIN_PASSWORD: changeme' },
+    ],
     expect: {
       file: 'web.yaml',
       line: 122,
@@ -556,9 +560,10 @@ describe('validate: broken-manifest corpus', () => {
     const { kustomize, parseRendered } = await import('../../src/manifests/render.ts');
     const objects = parseRendered(await kustomize(`${GOOD}/overlays/production`));
     const generated = objects.find((o) => o.kind === 'Secret' && o.metadata.name.startsWith('app-config'));
-    expect(String((generated?.data as Record<string, string>)['app.conf'])).toContain('\n');
+    if (!generated) throw new Error('the production overlay generates no app-config Secret');
+    expect(String((generated.data as Record<string, string>)['app.conf'])).toContain('\n');
     const { schemaFindings } = await import('../../src/manifests/kube-schema.ts');
-    expect(await schemaFindings(generated!)).toEqual([]);
+    expect(await schemaFindings(generated)).toEqual([]);
   });
 
   it.concurrent.each(cases)('$name', async (c) => {
