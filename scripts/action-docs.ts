@@ -111,8 +111,14 @@ export function listActions(root: string): string[] {
 export function generateReadme(root: string, readme: string): string {
   let out = readme;
   for (const action of listActions(root)) {
-    const yml = readFileSync(join(root, 'actions', action, 'action.yml'), 'utf8');
-    out = replaceBlock(out, action, renderActionDocs(action, yml));
+    const file = join('actions', action, 'action.yml');
+    let body: string;
+    try {
+      body = renderActionDocs(action, readFileSync(join(root, file), 'utf8'));
+    } catch (err) {
+      throw new Error(`${file}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    out = replaceBlock(out, action, body);
   }
   return out;
 }

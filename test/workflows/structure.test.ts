@@ -46,7 +46,7 @@ describe('pipelines do what the issue asks', () => {
     expect(String(select.run)).toMatch(/git diff --name-only "\$BASE_SHA"/);
   });
 
-  it('validate-deploy: validate --format github; disk clean-up, sysctl, deploy → verify → backup drill; diagnostics on failure', () => {
+  it('validate-deploy: validate --format github; disk clean-up, sysctl, deploy → verify → backup read back and re-hashed; diagnostics on failure', () => {
     const name = 'reusable-validate-deploy.yml';
     expect(runs(name)).toMatch(/kindling -- validate --format github/);
     expect(runs(name)).toMatch(/sudo sysctl -w vm\.max_map_count=262144/);
@@ -60,7 +60,7 @@ describe('pipelines do what the issue asks', () => {
     expect(order.every((i) => i >= 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     const backup = allSteps(name).find((s) => s.uses === './.kindling/actions/backup')!;
-    expect(String((backup.with as Obj).drill)).toBe('true');
+    expect(runs(name)).toMatch(/backups verify "\$BACKUP_ID"/);
     const upload = allSteps(name).find((s) => String(s.uses).startsWith('actions/upload-artifact@'))!;
     expect(upload.if).toBe('failure()');
   });
