@@ -60,6 +60,7 @@ describe('pipelines do what the issue asks', () => {
     expect(order.every((i) => i >= 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     const backup = allSteps(name).find((s) => s.uses === './.kindling/actions/backup')!;
+    expect((backup.with as Obj).store).toMatch(/^s3:\/\//);
     expect(runs(name)).toMatch(/backups verify "\$BACKUP_ID"/);
     const upload = allSteps(name).find((s) => String(s.uses).startsWith('actions/upload-artifact@'))!;
     expect(upload.if).toBe('failure()');
