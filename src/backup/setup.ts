@@ -66,21 +66,14 @@ export async function openTarget(stack: Stack, o: TargetOptions, flag = '--endpo
 }
 
 async function connectCluster(o: TargetOptions): Promise<Cluster> {
-  // src/kube/cluster.ts implements the Cluster contract over client-node (owned by the kube layer)
-  const path = '../kube/cluster.ts';
-  let mod: {
-    connectCluster?: (src: { path?: string; content?: string; context?: string }) => Promise<Cluster>;
-  };
-  try {
-    mod = await import(path);
-  } catch {
-    throw new UsageError(
-      'target kube is not available in this build: the cluster adapter (src/kube/cluster.ts) is missing',
-    );
-  }
-  if (!mod.connectCluster)
-    throw new UsageError('target kube: src/kube/cluster.ts does not export connectCluster');
-  return mod.connectCluster({ path: o.kubeconfig, content: o.kubeconfigContent, context: o.context });
+  // loaded only for target kube: client-node is heavy; register.ts installs the implementation
+  await import('../kube/register.ts');
+  const { connectCluster: connect } = await import('../targets/connect.ts');
+  return connect({
+    kubeconfigPath: o.kubeconfig,
+    kubeconfigContent: o.kubeconfigContent,
+    context: o.context,
+  });
 }
 
 /** `keep-last=7,keep-daily=7,keep-weekly=4,keep-monthly=6[,grace=24h]` → a policy (errors name `where`). */
