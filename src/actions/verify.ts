@@ -1,4 +1,6 @@
 import * as core from '@actions/core';
+// registers the client-node Cluster behind target kube
+import '../kube/register.ts';
 import { loadStack } from '../catalog/index.ts';
 import { selectForVerify } from '../probes/select.ts';
 import { verifyStack } from '../probes/verify-stack.ts';

@@ -39,10 +39,12 @@ describe('target kube through a stand-in Cluster', () => {
         return { localPort: port, close: async () => void calls.closed++ };
       },
       readSecret: async (_ns, name, key) =>
-        ({
-          'grafana-secret/GF_SECURITY_ADMIN_USER': 'admin',
-          'grafana-secret/GF_SECURITY_ADMIN_PASSWORD': 'Kube-Secret-77',
-        })[`${name}/${key}`],
+        (
+          ({
+            'grafana-secret/GF_SECURITY_ADMIN_USER': 'admin',
+            'grafana-secret/GF_SECURITY_ADMIN_PASSWORD': 'Kube-Secret-77',
+          }) as Record<string, string>
+        )[`${name}/${key}`],
       exec: async (req) => {
         calls.execs.push(req);
         (req.stdout as Writable).write('PostgreSQL 16.4 on x86_64\n');
