@@ -16,7 +16,11 @@ import {
 import { readObject, s3Client } from './backup-helpers.ts';
 
 /** The log as GitHub shows it: `::add-mask::` lines register secrets and are not printed. */
-const unmasked = (log: string) => log.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n');
+const unmasked = (log: string) =>
+  log
+    .split('\n')
+    .filter((l) => !l.startsWith('::add-mask::'))
+    .join('\n');
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -87,7 +91,7 @@ describeWithServices(
       });
       expect(r.code, r.stdout).toBe(0);
       expect(unmasked(r.stdout)).not.toContain('action-pg-pw');
-    expect(r.stdout).toContain('::add-mask::action-pg-pw');
+      expect(r.stdout).toContain('::add-mask::action-pg-pw');
       expect(r.outputs['backup-id']).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{12}$/);
       expect(r.outputs['manifest-uri']).toBe(`s3://backups/ci/${r.outputs['backup-id']}/manifest.json`);
       const bytes = JSON.parse(r.outputs.bytes!);

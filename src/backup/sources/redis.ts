@@ -45,7 +45,7 @@ function podCli(
       argv: [
         'sh',
         '-c',
-        `REDISCLI_AUTH="$${spec.passwordEnv}" exec redis-cli "$@"`,
+        `[ -n "$${spec.passwordEnv}" ] && export REDISCLI_AUTH="$${spec.passwordEnv}"; exec redis-cli "$@"`, // empty = no password
         'redis-cli',
         ...port,
         ...args,
