@@ -50,17 +50,23 @@ export async function validateStack(opts: ValidateOptions): Promise<ValidateResu
 
   // kustomize (a Go binary, ~0.3 s) runs while this process parses the sources and loads the
   // schema modules for the kinds they hold: on two cores the two overlap.
+  mark('catalog');
   const rendering = kustomize(dir).then(
-    (text) => ({ objects: parseRendered(text) }),
+    (text) => {
+      mark('kustomize');
+      return { objects: parseRendered(text) };
+    },
     (err: unknown) => ({ err }),
   );
   const sources = loadSources(dir);
+  mark('sources parsed');
   await Promise.all(sources.objects.map((s) => checkObject(s.src.value as KubeObject)));
   const problems: Problem[] = [...catalog.problems, ...sources.problems, ...duplicateProblems(sources)];
   const kfile = displayPath(findKustomization(dir) ?? dir);
 
   let objects = sources.objects.map((s) => s.src.value as KubeObject);
   let rendered = false;
+  mark('sources + warm-up');
   const result = await rendering;
   // with errors in the sources kustomize's verdict adds nothing: the base objects are checked as written
   if (!problems.some((p) => p.severity === 'error')) {
@@ -83,6 +89,7 @@ export async function validateStack(opts: ValidateOptions): Promise<ValidateResu
     throw result.err; // kubectl missing: a usage error whatever the files say
   }
 
+  mark('rendered');
   const locator = new Locator(sources, kfile);
   const findings: Finding[] = [];
   for (const list of await Promise.all(objects.map(checkObject))) findings.push(...list);
@@ -92,7 +99,17 @@ export async function validateStack(opts: ValidateOptions): Promise<ValidateResu
     problems.push({ severity: f.severity, file: at.file, line: at.line, rule: f.rule, message: f.message });
   }
   problems.push(...catalogFindings(stack, catalog.source, objects, sources.resourceFiles, locator));
+  mark('checks');
   return { profile, problems: sortProblems(dedupe(problems)), objects: objects.length, rendered };
+}
+
+const started = performance.now();
+/** KINDLING_TIMING=1 prints where the time goes (stderr), for the start-up budget. */
+function mark(phase: string): void {
+  if (process.env.KINDLING_TIMING)
+    process.stderr.write(
+      `timing: ${phase} at ${Math.round(performance.now() - started)}ms (process ${Math.round(performance.now())}ms)\n`,
+    );
 }
 
 /** kustomize names a patch's target (`Deployment.v1.apps/web.demo`) when it matches nothing. */
