@@ -13,6 +13,8 @@ export interface Finding {
   message: string;
   object?: KubeObject;
   path?: Path;
+  /** Something is missing: point at the base document, not at an overlay patch that merely names the container. */
+  preferBase?: boolean;
 }
 
 /** `spec.template.spec.containers[0].image` */

@@ -115,7 +115,7 @@ export class Locator {
    * Where a field of a rendered object was written: the last patch that sets it, else the
    * base document; a field nobody wrote (a missing one) points at its nearest written parent.
    */
-  locate(o: KubeObject | undefined, path: Path = []): Location {
+  locate(o: KubeObject | undefined, path: Path = [], preferBase = false): Location {
     if (!o) return { file: this.#fallback };
     const gen = this.#generator(o);
     if (gen) {
@@ -126,6 +126,8 @@ export class Locator {
     }
     const base = this.source(o);
     const patches = this.patchesOf(o);
+    if (preferBase && base && matchPath(base.src, o, path).depth === path.length)
+      return { file: base.file, line: matchPath(base.src, o, path).line };
     for (const p of [...patches].reverse()) {
       if (p.json6902) {
         const hit = this.#json6902(p, path);

@@ -50,6 +50,7 @@ function containerFindings(t: PodTemplate): Finding[] {
       out.push({
         severity: 'error',
         rule: 'image-tag',
+        preferBase: c.value.image === undefined,
         message: `${who}: ${imageIssue}`,
         object: t.object,
         path: [...c.path, c.value.image === undefined ? 'name' : 'image'],
@@ -66,6 +67,7 @@ function containerFindings(t: PodTemplate): Finding[] {
       out.push({
         severity: 'error',
         rule: 'resources',
+        preferBase: true,
         message: `${who} has no resources.${missing.join(', resources.')}`,
         object: t.object,
         path: [...c.path, ...(c.value.resources === undefined ? ['name'] : ['resources'])],
@@ -79,6 +81,7 @@ function containerFindings(t: PodTemplate): Finding[] {
         out.push({
           severity: 'error',
           rule: 'probes',
+          preferBase: true,
           message: `${who} has no ${probes.join(' and no ')}`,
           object: t.object,
           path: [...c.path, 'name'],

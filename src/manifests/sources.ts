@@ -44,6 +44,9 @@ export interface SourceSet {
   objects: SourceObject[];
   patches: PatchSource[];
   generators: GeneratorSource[];
+  /** kustomize's `images` and `namespace` settings, for checking the sources when rendering failed. */
+  images: { name: string; newName?: string; newTag?: string; digest?: string }[];
+  namespace?: string;
   problems: Problem[];
 }
 
@@ -71,6 +74,7 @@ export function loadSources(dir: string): SourceSet {
     objects: [],
     patches: [],
     generators: [],
+    images: [],
     problems: [],
   };
   const parsed = new Map<string, SourceDoc[]>();
@@ -108,6 +112,16 @@ export function loadSources(dir: string): SourceSet {
     if (!kdoc || !isRecord(kdoc.value)) return;
     const k = kdoc.value;
     const kshown = displayPath(kfile);
+    // the first kustomization walked (the overlay) is applied last, so its namespace wins
+    if (typeof k.namespace === 'string' && set.namespace === undefined) set.namespace = k.namespace;
+    for (const img of asArray(k.images))
+      if (isRecord(img) && typeof img.name === 'string')
+        set.images.push({
+          name: img.name,
+          newName: str(img.newName),
+          newTag: str(img.newTag),
+          digest: str(img.digest),
+        });
     const missing = (field: (string | number)[], what: string) =>
       set.problems.push({
         severity: 'error',

@@ -8,7 +8,7 @@ import { unknownFieldFindings } from './fields.ts';
 import type { Finding } from './findings.ts';
 import { schemaFindings } from './kube-schema.ts';
 import { Locator } from './locate.ts';
-import { keyOf } from './objects.ts';
+import { CLUSTER_SCOPED, containersOf, isRecord, keyOf, podTemplate } from './objects.ts';
 import { policyFindings } from './policy.ts';
 import { referenceFindings } from './references.ts';
 import { type KubeObject, kustomize, overlayDir, parseRendered, RenderError } from './render.ts';
@@ -64,7 +64,7 @@ export async function validateStack(opts: ValidateOptions): Promise<ValidateResu
   const problems: Problem[] = [...catalog.problems, ...sources.problems, ...duplicateProblems(sources)];
   const kfile = displayPath(findKustomization(dir) ?? dir);
 
-  let objects = sources.objects.map((s) => s.src.value as KubeObject);
+  let objects = sources.objects.map((s) => asKustomizeWould(s.src.value as KubeObject, sources));
   let rendered = false;
   mark('sources + warm-up');
   const result = await rendering;
@@ -95,12 +95,44 @@ export async function validateStack(opts: ValidateOptions): Promise<ValidateResu
   for (const list of await Promise.all(objects.map(checkObject))) findings.push(...list);
   findings.push(...referenceFindings(objects, stack.namespace), ...policyFindings(objects, profile));
   for (const f of findings) {
-    const at = locator.locate(f.object, f.path);
+    const at = locator.locate(f.object, f.path, f.preferBase);
     problems.push({ severity: f.severity, file: at.file, line: at.line, rule: f.rule, message: f.message });
   }
   problems.push(...catalogFindings(stack, catalog.source, objects, sources.resourceFiles, locator));
   mark('checks');
   return { profile, problems: sortProblems(dedupe(problems)), objects: objects.length, rendered };
+}
+
+/**
+ * When kustomize cannot render, the sources are checked as written, with the two transformers
+ * every check depends on applied by hand: the kustomization's namespace and image tags.
+ */
+export function asKustomizeWould(
+  o: KubeObject,
+  sources: Pick<SourceSet, 'images' | 'namespace'>,
+): KubeObject {
+  const copy = structuredClone(o);
+  if (sources.namespace && !CLUSTER_SCOPED.has(copy.kind) && isRecord(copy.metadata))
+    copy.metadata.namespace = sources.namespace;
+  const t = podTemplate(copy);
+  if (t && sources.images.length)
+    for (const c of containersOf(t)) {
+      const image = c.value.image;
+      if (typeof image !== 'string' || image.includes('@')) continue;
+      const slash = image.lastIndexOf('/');
+      const colon = image.lastIndexOf(':');
+      const name = colon > slash ? image.slice(0, colon) : image;
+      let tag = colon > slash ? `:${image.slice(colon + 1)}` : '';
+      let newName = name;
+      for (const rule of sources.images) {
+        if (rule.name !== name) continue;
+        if (rule.newName) newName = rule.newName;
+        if (rule.newTag) tag = `:${rule.newTag}`;
+        if (rule.digest) tag = `@${rule.digest}`;
+      }
+      c.value.image = `${newName}${tag}`;
+    }
+  return copy;
 }
 
 const started = performance.now();

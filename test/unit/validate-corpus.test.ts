@@ -276,6 +276,22 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'missing probe on a container an overlay patches: points at the base',
+    edits: [
+      {
+        file: 'db.yaml',
+        find: '          readinessProbe:\n            exec:\n              command: [pg_isready, -U, app]\n            periodSeconds: 5\n',
+        replace: '',
+      },
+    ],
+    expect: {
+      file: 'db.yaml',
+      line: 54,
+      rule: 'probes',
+      message: 'container db of StatefulSet db has no readinessProbe',
+    },
+  },
+  {
     name: 'missing limits on an init container',
     edits: [{ file: 'db.yaml', find: '            limits: { cpu: 100m, memory: 32Mi }\n', replace: '' }],
     expect: {
@@ -582,5 +598,51 @@ describe('validate: broken-manifest corpus', () => {
       line: e.line,
       severity: e.severity ?? 'error',
     });
+  });
+});
+
+describe('validate: checking sources that kustomize could not render', () => {
+  it("applies the kustomization's namespace and image tags, as kustomize would", async () => {
+    const { asKustomizeWould } = await import('../../src/manifests/validate.ts');
+    const deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web' },
+      spec: {
+        template: {
+          spec: {
+            initContainers: [{ name: 'a', image: 'busybox' }],
+            containers: [
+              { name: 'b', image: 'registry.local:5000/team/web' },
+              { name: 'c', image: 'nginx:1.0' },
+              { name: 'd', image: 'redis@sha256:abc' },
+            ],
+          },
+        },
+      },
+    };
+    const out = asKustomizeWould(deployment, {
+      namespace: 'demo',
+      images: [
+        { name: 'busybox', newTag: '1.36' },
+        { name: 'registry.local:5000/team/web', newName: 'ghcr.io/team/web', newTag: '2.1' },
+        { name: 'nginx', digest: 'sha256:def' },
+      ],
+    });
+    expect(out.metadata.namespace).toBe('demo');
+    const spec = (out.spec as { template: { spec: Record<string, { image: string }[]> } }).template.spec;
+    expect(spec.initContainers!.map((c) => c.image)).toEqual(['busybox:1.36']);
+    expect(spec.containers!.map((c) => c.image)).toEqual([
+      'ghcr.io/team/web:2.1',
+      'nginx@sha256:def',
+      'redis@sha256:abc',
+    ]);
+    expect(deployment.metadata).toEqual({ name: 'web' }); // the source is not changed
+    expect(
+      asKustomizeWould(
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'x' } },
+        { namespace: 'demo', images: [] },
+      ).metadata.namespace,
+    ).toBeUndefined();
   });
 });
