@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
+const only = process.argv.slice(2);
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
 /** action → entry points (src/actions/<file>.ts → actions/<action>/dist/<file without action prefix>.js) */
@@ -11,7 +12,10 @@ const entries = [
   ['deploy', 'post', 'src/actions/deploy-post.ts'],
   ['verify', 'index', 'src/actions/verify.ts'],
   ['backup', 'index', 'src/actions/backup.ts'],
-].filter(([, , src]) => existsSync(new URL(`../${src}`, import.meta.url)));
+]
+  .filter(([, , src]) => existsSync(new URL(`../${src}`, import.meta.url)))
+  // `npm run bundle -- verify deploy` rebuilds only those actions
+  .filter(([action]) => only.length === 0 || only.includes(action));
 
 // client-node and the AWS SDK still `require` node built-ins; give the ESM bundle a real require.
 const banner =

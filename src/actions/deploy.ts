@@ -16,7 +16,15 @@ import { loadKubeConfig } from '../kube/config.ts';
 import { deployStack } from '../kube/stack.ts';
 import { deploySummary, timeToReady } from '../report/deploy-summary.ts';
 import { FailedError, UsageError } from '../util/errors.ts';
-import { booleanInput, choiceInput, durationInput, listInput, runAction, stringInput } from './inputs.ts';
+import {
+  booleanInput,
+  catalogInput,
+  choiceInput,
+  durationInput,
+  listInput,
+  runAction,
+  stringInput,
+} from './inputs.ts';
 
 async function run(): Promise<void> {
   const clusterMode = choiceInput('cluster', ['kind', 'existing'] as const, 'kind');
@@ -29,7 +37,7 @@ async function run(): Promise<void> {
   const timeoutMs = durationInput('timeout', '10m');
   const dryRun = booleanInput('dry-run', false);
   const verify = booleanInput('verify', false);
-  const catalog = stringInput('catalog') || 'manifests/stack.yaml';
+  const catalog = catalogInput();
   const stack = loadStack(catalog);
   const work = resolve(process.env.RUNNER_TEMP ?? '.', 'kindling');
   mkdirSync(work, { recursive: true });

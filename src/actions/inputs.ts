@@ -1,4 +1,8 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as core from '@actions/core';
+import { DEFAULT_CATALOG } from '../catalog/load.ts';
 import { parseDuration } from '../util/duration.ts';
 import { UsageError } from '../util/errors.ts';
 import { addSecret } from '../util/redact.ts';
@@ -52,4 +56,21 @@ export async function runAction(body: () => Promise<void>): Promise<void> {
     core.setFailed(message);
     if (process.env.KINDLING_DEBUG && err instanceof Error && err.stack) core.debug(err.stack);
   }
+}
+
+/**
+ * The catalog path: the `catalog` input when that file exists in the workspace; else the catalog
+ * shipped beside the action (when used as OWNER/REPO/actions/NAME@REF the whole repository is
+ * checked out next to the bundle, and the caller's workspace has no manifests/stack.yaml).
+ */
+export function catalogInput(fallback = DEFAULT_CATALOG): string {
+  const given = stringInput('catalog') || fallback;
+  if (existsSync(given) || given !== fallback) return given; // a path the user chose: let the loader name it if missing
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const candidate = join(dir, fallback);
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  return given;
 }

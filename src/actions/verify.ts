@@ -11,7 +11,7 @@ import { verifyAnnotations, verifySummary } from '../report/verify-summary.ts';
 import { connectCluster } from '../targets/connect.ts';
 import { parseEndpointFlags } from '../targets/endpoints.ts';
 import { FailedError } from '../util/errors.ts';
-import { choiceInput, durationInput, listInput, runAction, stringInput } from './inputs.ts';
+import { catalogInput, choiceInput, durationInput, listInput, runAction, stringInput } from './inputs.ts';
 
 /** The `verify` action: same checks as `kindling verify`, plus outputs, a job summary and annotations. */
 export async function run(): Promise<void> {
@@ -28,7 +28,7 @@ export async function run(): Promise<void> {
   if (inline) core.setSecret(kubeconfig);
   const context = stringInput('context');
   const timeoutMs = durationInput('timeout', '2m');
-  const stack = loadStack(stringInput('catalog') || 'manifests/stack.yaml');
+  const stack = loadStack(catalogInput());
   const endpoints = parseEndpointFlags(stack, endpointLines);
   const components = selectForVerify(stack, { target, names: listInput('components'), endpoints });
   const cluster =
