@@ -12,7 +12,7 @@ import { referenceFindings } from '../../src/manifests/references.ts';
 import type { KubeObject } from '../../src/manifests/render.ts';
 import { validateStack } from '../../src/manifests/validate.ts';
 import type { Problem } from '../../src/util/problem.ts';
-import { brokenStack, GOOD } from '../unit/validate-helpers.ts';
+import { brokenStack, describeWithKubectl, GOOD } from '../unit/validate-helpers.ts';
 
 // Arbitrary input must never crash the loaders: it becomes problems (exit 1) or a usage error
 // (exit 2), each with a message, never an exception or a stack trace.
@@ -121,7 +121,7 @@ describe('property: the catalog loader never throws', () => {
   });
 });
 
-describe('property: the manifest checks never throw', () => {
+describeWithKubectl('property: the manifest checks never throw', () => {
   const kinds = fc.constantFrom(
     'Deployment',
     'StatefulSet',
@@ -231,7 +231,7 @@ describe('property: the manifest checks never throw', () => {
   });
 });
 
-describe('property: the CLI on arbitrary catalog files', () => {
+describeWithKubectl('property: the CLI on arbitrary catalog files', () => {
   afterEach(() => vi.restoreAllMocks());
 
   it('exits 1 or 2 with a message and no stack trace', async () => {

@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.ts';
-import { brokenStack, GOOD } from './validate-helpers.ts';
+import { brokenStack, describeWithKubectl, GOOD } from './validate-helpers.ts';
 
 /** Runs `kindling ...` in-process, capturing what it prints. */
 async function run(...args: string[]) {
@@ -22,7 +22,7 @@ async function run(...args: string[]) {
   }
 }
 
-describe('kindling validate (CLI)', () => {
+describeWithKubectl('kindling validate (CLI)', () => {
   afterEach(() => vi.restoreAllMocks());
   const catalog = `${GOOD}/stack.yaml`;
 

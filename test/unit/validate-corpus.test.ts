@@ -1,7 +1,7 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { validateStack } from '../../src/manifests/validate.ts';
 import type { Problem } from '../../src/util/problem.ts';
-import { brokenStack, type Edit, GOOD, relativeTo } from './validate-helpers.ts';
+import { brokenStack, describeWithKubectl, type Edit, GOOD, relativeTo } from './validate-helpers.ts';
 
 // Each case breaks the valid fixture stack in one way and names the problem validate must
 // report: file (relative to the stack), line, rule, severity and the words of the message.
@@ -549,7 +549,7 @@ const cases: Case[] = [
   },
 ];
 
-describe('validate: broken-manifest corpus', () => {
+describeWithKubectl('validate: broken-manifest corpus', () => {
   const cleanups: (() => void)[] = [];
   afterAll(() => {
     for (const c of cleanups) c();
@@ -601,7 +601,7 @@ describe('validate: broken-manifest corpus', () => {
   });
 });
 
-describe('validate: checking sources that kustomize could not render', () => {
+describeWithKubectl('validate: checking sources that kustomize could not render', () => {
   it("applies the kustomization's namespace and image tags, as kustomize would", async () => {
     const { asKustomizeWould } = await import('../../src/manifests/validate.ts');
     const deployment = {

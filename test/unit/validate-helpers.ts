@@ -1,7 +1,35 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { delimiter, join, relative, resolve } from 'node:path';
+import { describe, it } from 'vitest';
 import type { Problem } from '../../src/util/problem.ts';
+
+const isCI = process.env.CI === 'true' || process.env.CI === '1';
+const onPath = (bin: string) =>
+  (process.env.PATH ?? '').split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir, bin), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+
+/**
+ * `describe` for suites that render with the real `kubectl kustomize`. Without kubectl the suite
+ * is skipped with the reason in its title; under CI it fails instead.
+ */
+export function describeWithKubectl(title: string, fn: () => void): void {
+  const reason = 'kubectl is not on PATH (it renders the kustomize overlays)';
+  if (onPath('kubectl')) describe(title, fn);
+  else if (isCI)
+    describe(title, () => {
+      it('needs kubectl', () => {
+        throw new Error(`CI=true and ${reason}`);
+      });
+    });
+  else describe.skip(`${title} — skipped: ${reason}`, fn);
+}
 
 export const GOOD = resolve(import.meta.dirname, '../fixtures/validate/good');
 
