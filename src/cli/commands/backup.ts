@@ -1,16 +1,33 @@
 import { type Command, Option } from 'commander';
 import { COMPRESSIONS, type Compression } from '../../backup/compression.ts';
-import { runDrill } from '../../backup/drill.ts';
-import { listStoredBackups, loadManifest } from '../../backup/inventory.ts';
-import { backupText, drillText, listText, pruneText, restoreText, verifyText } from '../../backup/report.ts';
-import { runRestore } from '../../backup/restore.ts';
-import { hasKeepRule } from '../../backup/retention.ts';
-import { runBackup, selectBackups, withBackups } from '../../backup/run.ts';
-import { openStore, openTarget, parseRetention, prune } from '../../backup/setup.ts';
-import { rehashAll } from '../../backup/verify.ts';
-import { loadStack } from '../../catalog/load.ts';
 import { FailedError, UsageError } from '../../util/errors.ts';
 import { catalogOption, collect, splitList } from '../options.ts';
+
+/** The backup code (AWS SDK, drivers) loads only when a backup command runs: other commands stay light. */
+const lib = async () => {
+  const [catalog, drill, inventory, report, restore, retention, run, setup, verify] = await Promise.all([
+    import('../../catalog/load.ts'),
+    import('../../backup/drill.ts'),
+    import('../../backup/inventory.ts'),
+    import('../../backup/report.ts'),
+    import('../../backup/restore.ts'),
+    import('../../backup/retention.ts'),
+    import('../../backup/run.ts'),
+    import('../../backup/setup.ts'),
+    import('../../backup/verify.ts'),
+  ]);
+  return {
+    ...catalog,
+    ...drill,
+    ...inventory,
+    ...report,
+    ...restore,
+    ...retention,
+    ...run,
+    ...setup,
+    ...verify,
+  };
+};
 
 interface StoreFlags {
   store: string;
@@ -87,6 +104,18 @@ export function registerBackup(program: Command): void {
     async (
       o: StoreFlags & TargetFlags & { components?: string; compression: string; retention?: string },
     ) => {
+      const {
+        loadStack,
+        withBackups,
+        selectBackups,
+        openStore,
+        openTarget,
+        parseRetention,
+        runBackup,
+        backupText,
+        prune,
+        pruneText,
+      } = await lib();
       const stack = loadStack(o.catalog);
       const compression = compressionOf(o.compression);
       const policy = o.retention ? parseRetention(o.retention, '--retention') : undefined;
@@ -140,6 +169,7 @@ export function registerBackup(program: Command): void {
           globals: boolean;
         },
     ) => {
+      const { loadStack, openStore, openTarget, loadManifest, runRestore, restoreText } = await lib();
       const stack = loadStack(o.catalog);
       const { store, location } = openStore({ store: o.store, s3Endpoint: o.s3Endpoint });
       const rename = renames(o.database);
@@ -175,6 +205,7 @@ export function registerBackup(program: Command): void {
   storeOptions(backups.command('list').description('id, age, components, bytes, complete or not'))
     .option('--grace <duration>', 'a backup without manifest idle longer than this is an orphan', '24h')
     .action(async (o: StoreFlags & { grace: string }) => {
+      const { openStore, parseRetention, listStoredBackups, listText } = await lib();
       const { store, location } = openStore({ store: o.store, s3Endpoint: o.s3Endpoint });
       const graceMs = parseRetention(`grace=${o.grace}`, '--grace').graceMs;
       await store.preflight(location.bucket, location.prefix);
@@ -207,6 +238,8 @@ export function registerBackup(program: Command): void {
       id: string,
       o: StoreFlags & TargetFlags & { drill?: boolean; scratch: string[]; components?: string },
     ) => {
+      const { openStore, loadManifest, rehashAll, verifyText, loadStack, openTarget, runDrill, drillText } =
+        await lib();
       const { store, location } = openStore({ store: o.store, s3Endpoint: o.s3Endpoint });
       if (o.drill && o.scratch.length === 0)
         throw new UsageError('--drill needs --scratch NAME=URL for every component it restores');
@@ -279,6 +312,7 @@ export function registerBackup(program: Command): void {
         dryRun?: boolean;
       },
     ) => {
+      const { parseRetention, hasKeepRule, openStore, prune, pruneText } = await lib();
       const text = [
         ['keep-last', o.keepLast],
         ['keep-daily', o.keepDaily],
