@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { parseAllDocuments } from 'yaml';
+import { loadAll } from 'js-yaml';
 import type { Stack } from '../catalog/types.ts';
 import { UsageError } from '../util/errors.ts';
 
@@ -65,11 +65,21 @@ export function kustomizeMessage(stderr: string): string {
   return (m ? m[1]!.replace(/\\(.)/g, '$1') : text).trim();
 }
 
-/** Parses rendered multi-document YAML into objects (kustomize output is always valid YAML). */
+/**
+ * Parses rendered multi-document YAML into objects. kustomize output is always valid YAML and
+ * needs no positions, so the faster js-yaml reads it (about twice as fast as `yaml` here).
+ */
 export function parseRendered(text: string): KubeObject[] {
-  return parseAllDocuments(text)
-    .map((d) => d.toJS() as KubeObject | null)
-    .filter((o): o is KubeObject => o !== null && typeof o === 'object');
+  let docs: unknown[];
+  try {
+    docs = loadAll(text);
+  } catch (err) {
+    // only a hand-written --rendered file can get here; kustomize never writes invalid YAML
+    throw new UsageError(`rendered manifests are not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  return docs.filter(
+    (o): o is KubeObject => o !== null && typeof o === 'object' && !Array.isArray(o),
+  ) as KubeObject[];
 }
 
 /** The overlay directory for a sizing profile (`kind`, `production`). */

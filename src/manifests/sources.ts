@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { loadAll } from 'js-yaml';
 import type { Problem } from '../util/problem.ts';
 import { lineAt, parseYamlSource, type SourceDoc } from '../util/yaml-source.ts';
 import { text } from './findings.ts';
@@ -9,17 +10,23 @@ import { asArray, get, isKubeObject, isRecord, objectKey, str } from './objects.
  * The kustomization tree read as written, with positions: kustomize's output has none, so every
  * rendered object is traced back to the document (and patches) it came from.
  */
-export interface SourceObject {
+/**
+ * A document read with the fast js-yaml; its positions (`src`, the `yaml` library's AST) are parsed
+ * only when a problem has to be pointed at, which on a clean stack is never.
+ */
+export interface LazyDoc {
   file: string;
-  src: SourceDoc;
+  value: unknown;
+  readonly src: SourceDoc;
+}
+
+export interface SourceObject extends LazyDoc {
   kind: string;
   name: string;
   namespace?: string;
 }
 
-export interface PatchSource {
-  file: string;
-  src: SourceDoc;
+export interface PatchSource extends LazyDoc {
   /** Which object it patches; a missing field matches any. */
   target: { kind?: string; name?: string; namespace?: string };
   /** A JSON 6902 patch is a list of operations; a strategic merge patch is a partial object. */
@@ -77,8 +84,8 @@ export function loadSources(dir: string): SourceSet {
     images: [],
     problems: [],
   };
-  const parsed = new Map<string, SourceDoc[]>();
-  const read = (abs: string): SourceDoc[] | undefined => {
+  const parsed = new Map<string, LazyDoc[]>();
+  const read = (abs: string): LazyDoc[] | undefined => {
     if (parsed.has(abs)) return parsed.get(abs);
     let text: string;
     try {
@@ -86,8 +93,7 @@ export function loadSources(dir: string): SourceSet {
     } catch {
       return undefined;
     }
-    const { docs, problems } = parseYamlSource(displayPath(abs), text);
-    set.problems.push(...problems);
+    const docs = readLazily(displayPath(abs), text, set.problems);
     parsed.set(abs, docs);
     return docs;
   };
@@ -108,7 +114,7 @@ export function loadSources(dir: string): SourceSet {
     if (visited.has(kfile)) return;
     visited.add(kfile);
     set.kustomizations.push(kfile);
-    const kdoc = read(kfile)?.[0];
+    const kdoc = read(kfile)?.[0]?.src; // small: positions parsed eagerly
     if (!kdoc || !isRecord(kdoc.value)) return;
     const k = kdoc.value;
     const kshown = displayPath(kfile);
@@ -216,36 +222,78 @@ export function loadSources(dir: string): SourceSet {
   return set;
 }
 
-function addObject(set: SourceSet, src: SourceDoc): void {
-  const v = src.value;
+/** Every non-empty document of a file; a syntax error is reported with its position by `yaml`. */
+export function readLazily(file: string, text: string, problems: Problem[]): LazyDoc[] {
+  let full: SourceDoc[] | undefined;
+  const positions = () => {
+    full ??= parseYamlSource(file, text).docs;
+    return full;
+  };
+  let values: unknown[];
+  try {
+    values = loadAll(text).filter((v) => v !== null && v !== undefined);
+  } catch {
+    // js-yaml's message has no position we trust: let `yaml` say what and where
+    const r = parseYamlSource(file, text);
+    problems.push(...r.problems);
+    full = r.docs;
+    values = r.docs.map((d) => d.value);
+  }
+  return values.map((value, i) => ({
+    file,
+    value,
+    get src() {
+      const docs = positions();
+      return docs[i] ?? docs.at(-1) ?? parseYamlSource(file, '{}\n').docs[0]!;
+    },
+  }));
+}
+
+function addObject(set: SourceSet, doc: LazyDoc): void {
+  const v = doc.value;
   if (!isKubeObject(v)) {
     set.problems.push({
       severity: 'error',
-      file: src.file,
-      line: src.line,
+      file: doc.file,
+      line: doc.src.line,
       rule: 'schema',
       message: 'not a Kubernetes object: a document needs apiVersion, kind and metadata.name',
     });
     return;
   }
   set.objects.push({
-    file: src.file,
-    src,
+    file: doc.file,
+    value: v,
+    get src() {
+      return doc.src;
+    },
     kind: v.kind,
     name: v.metadata.name,
     namespace: str(v.metadata.namespace),
   });
 }
 
-function addPatch(set: SourceSet, src: SourceDoc, target: PatchSource['target'] | undefined): void {
-  const v = src.value;
+function addPatch(
+  set: SourceSet,
+  doc: LazyDoc,
+  target: PatchSource['target'] | undefined,
+  inlineLine?: number,
+): void {
+  const v = doc.value;
+  const base = {
+    file: doc.file,
+    value: v,
+    get src() {
+      return doc.src;
+    },
+    inlineLine,
+  };
   if (Array.isArray(v)) {
-    set.patches.push({ file: src.file, src, target: target ?? {}, json6902: true });
+    set.patches.push({ ...lazy(base, doc), target: target ?? {}, json6902: true });
   } else if (isRecord(v)) {
     const meta = isRecord(v.metadata) ? v.metadata : {};
     set.patches.push({
-      file: src.file,
-      src,
+      ...lazy(base, doc),
       target: target ?? { kind: str(v.kind), name: str(meta.name), namespace: str(meta.namespace) },
       json6902: false,
     });
@@ -263,12 +311,16 @@ function addInlinePatch(
   const inline = get(kdoc.value, field);
   if (typeof inline !== 'string') return;
   const { docs } = parseYamlSource(kdoc.file, inline);
-  for (const d of docs) {
-    // positions inside the inline text are relative to it; pin them all to the entry's line
-    addPatch(set, { ...d, line }, target);
-    const p = set.patches.at(-1);
-    if (p) p.inlineLine = line;
-  }
+  // positions inside the inline text are relative to it; they are all pinned to the entry's line
+  for (const d of docs) addPatch(set, { file: d.file, value: d.value, src: { ...d, line } }, target, line);
+}
+
+/** Spreading an object evaluates its getters: keep `src` lazy by defining it again. */
+function lazy<T extends { src: SourceDoc }>(o: T, doc: LazyDoc): T {
+  const { src: _ignored, ...rest } = Object.getOwnPropertyDescriptors(o);
+  const copy = Object.defineProperties({}, rest) as T;
+  Object.defineProperty(copy, 'src', { get: () => doc.src, enumerable: true });
+  return copy;
 }
 
 function targetOf(t: Record<string, unknown>): PatchSource['target'] {

@@ -60,11 +60,11 @@ export async function validateStack(opts: ValidateOptions): Promise<ValidateResu
   );
   const sources = loadSources(dir);
   mark('sources parsed');
-  await Promise.all(sources.objects.map((s) => checkObject(s.src.value as KubeObject)));
+  await Promise.all(sources.objects.map((s) => checkObject(s.value as KubeObject)));
   const problems: Problem[] = [...catalog.problems, ...sources.problems, ...duplicateProblems(sources)];
   const kfile = displayPath(findKustomization(dir) ?? dir);
 
-  let objects = sources.objects.map((s) => asKustomizeWould(s.src.value as KubeObject, sources));
+  let objects = sources.objects.map((s) => asKustomizeWould(s.value as KubeObject, sources));
   let rendered = false;
   mark('sources + warm-up');
   const result = await rendering;
@@ -161,21 +161,21 @@ async function checkObject(o: KubeObject): Promise<Finding[]> {
 
 /** kustomize refuses duplicates without saying where they are; find them in the sources. */
 function duplicateProblems(sources: SourceSet): Problem[] {
-  const first = new Map<string, { file: string; line: number }>();
+  const first = new Map<string, SourceSet['objects'][number]>();
   const out: Problem[] = [];
   for (const s of sources.objects) {
-    const o = s.src.value as KubeObject;
-    const key = keyOf(o);
+    const key = keyOf(s.value as KubeObject);
     const seen = first.get(key);
+    // positions are parsed only here, for the files that have a duplicate
     if (seen)
       out.push({
         severity: 'error',
         file: s.file,
         line: s.src.line,
         rule: 'duplicate',
-        message: `duplicate object: ${s.kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name} is also defined at ${seen.file}:${seen.line}`,
+        message: `duplicate object: ${s.kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name} is also defined at ${seen.file}:${seen.src.line}`,
       });
-    else first.set(key, { file: s.file, line: s.src.line });
+    else first.set(key, s);
   }
   return out;
 }
