@@ -11,11 +11,11 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const REAL = 'manifests/stack.yaml';
 const FIXTURE = 'test/fixtures/validate/good/stack.yaml';
 
-const realReady = existsSync(REAL) && existsSync('manifests/kustomization.yaml');
+const realReady = existsSync(REAL) && existsSync('manifests/base/kustomization.yaml');
 const catalog = process.env.KINDLING_CATALOG ?? (realReady ? REAL : FIXTURE);
 if (catalog === FIXTURE)
   console.log(
-    `note: the real manifests are not there yet (${REAL} + manifests/kustomization.yaml); timing the fixture stack`,
+    `note: the real manifests are not there yet (${REAL} + manifests/base/kustomization.yaml); timing the fixture stack`,
   );
 
 const { stack, problems } = readCatalog(catalog);

@@ -44,7 +44,7 @@ export async function kustomize(dir: string): Promise<string> {
     throw new UsageError(`no kustomization.yaml in ${dir}`);
   }
   try {
-    const { stdout } = await run('kubectl', ['kustomize', '--load-restrictor', 'LoadRestrictionsNone', dir], {
+    const { stdout } = await run('kubectl', ['kustomize', dir], {
       maxBuffer: 64 * 1024 * 1024,
     });
     return stdout;

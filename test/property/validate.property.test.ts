@@ -218,7 +218,7 @@ describeWithKubectl('property: the manifest checks never throw', () => {
       fc.asyncProperty(yamlish, async (text) => {
         const s = brokenStack([]);
         try {
-          writeFileSync(join(s.dir, 'db.yaml'), text);
+          writeFileSync(join(s.dir, 'base', 'db.yaml'), text);
           const r = await validateStack({ catalog: s.catalog });
           wellFormed(r.problems);
           expect(r.problems.some((p) => p.severity === 'error')).toBe(true); // db.yaml's StatefulSet is gone at least

@@ -145,9 +145,9 @@ describe.each(profiles)('manifests, %s profile', (profile) => {
     }
   });
 
-  it('pins every image to a tag from the images component, and uses every pin', () => {
+  it('pins every image to a tag from the base kustomization, and uses every pin', () => {
     const pins = list(
-      rec(parseYaml(readFileSync(resolve(stack.dir, 'images/kustomization.yaml'), 'utf8'))).images,
+      rec(parseYaml(readFileSync(resolve(stack.dir, 'base/kustomization.yaml'), 'utf8'))).images,
     );
     const wanted = new Set(pins.map((p) => `${p.name}:${p.newTag}`));
     const used = new Set<string>();

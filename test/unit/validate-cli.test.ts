@@ -35,8 +35,8 @@ describeWithKubectl('kindling validate (CLI)', () => {
 
   it('exits 1 and lists every problem with file:line when the stack is broken', async () => {
     const s = brokenStack([
-      { file: 'web.yaml', find: 'image: nginx:1.27.2', replace: 'image: nginx:latest' },
-      { file: 'db.yaml', find: 'replicas: 1', replace: 'replicaz: 1' },
+      { file: 'base/web.yaml', find: 'image: nginx:1.27.2', replace: 'image: nginx:latest' },
+      { file: 'base/db.yaml', find: 'replicas: 1', replace: 'replicaz: 1' },
     ]);
     try {
       const r = await run('validate', '--catalog', s.catalog);
@@ -55,7 +55,7 @@ describeWithKubectl('kindling validate (CLI)', () => {
 
   it('exits 0 with warnings only (default credentials under kind)', async () => {
     const s = brokenStack([
-      { file: 'web.yaml', find: 'ADMIN_PASSWORD: fixture-only-Hn4c', replace: 'ADMIN_PASSWORD: nacos' },
+      { file: 'base/web.yaml', find: 'ADMIN_PASSWORD: fixture-only-Hn4c', replace: 'ADMIN_PASSWORD: nacos' },
     ]);
     try {
       const r = await run('validate', '--catalog', s.catalog);

@@ -19,18 +19,18 @@ const cases: Case[] = [
     name: 'YAML syntax error',
     edits: [
       {
-        file: 'db.yaml',
+        file: 'base/db.yaml',
         find: '    matchLabels:\n      app: db\n',
         replace: '    matchLabels:\n      app: db: x\n',
       },
     ],
-    expect: { file: 'db.yaml', line: 37, rule: 'yaml-syntax', message: 'Nested mappings are not allowed' },
+    expect: { file: 'base/db.yaml', line: 37, rule: 'yaml-syntax', message: 'Nested mappings are not allowed' },
   },
   {
     name: 'wrong type',
-    edits: [{ file: 'db.yaml', find: 'replicas: 1', replace: 'replicas: one' }],
+    edits: [{ file: 'base/db.yaml', find: 'replicas: 1', replace: 'replicas: one' }],
     expect: {
-      file: 'db.yaml',
+      file: 'base/db.yaml',
       line: 34,
       rule: 'schema',
       message: 'StatefulSet db: spec.replicas must be integer, got "one"',
@@ -38,9 +38,9 @@ const cases: Case[] = [
   },
   {
     name: 'unknown field',
-    edits: [{ file: 'db.yaml', find: 'serviceName: db', replace: 'serviceNam: db' }],
+    edits: [{ file: 'base/db.yaml', find: 'serviceName: db', replace: 'serviceNam: db' }],
     expect: {
-      file: 'db.yaml',
+      file: 'base/db.yaml',
       line: 33,
       rule: 'unknown-field',
       message: 'StatefulSet db: unknown field "spec.serviceNam" (did you mean "serviceName"?)',
@@ -48,9 +48,9 @@ const cases: Case[] = [
   },
   {
     name: 'unknown field deep in a container',
-    edits: [{ file: 'db.yaml', find: 'periodSeconds: 5', replace: 'periodSecond: 5' }],
+    edits: [{ file: 'base/db.yaml', find: 'periodSeconds: 5', replace: 'periodSecond: 5' }],
     expect: {
-      file: 'db.yaml',
+      file: 'base/db.yaml',
       line: 80,
       rule: 'unknown-field',
       message: 'unknown field "spec.template.spec.containers[0].readinessProbe.periodSecond"',
@@ -58,9 +58,9 @@ const cases: Case[] = [
   },
   {
     name: 'missing required field',
-    edits: [{ file: 'web.yaml', find: '      port: 80\n', replace: '' }],
+    edits: [{ file: 'base/web.yaml', find: '      port: 80\n', replace: '' }],
     expect: {
-      file: 'web.yaml',
+      file: 'base/web.yaml',
       line: 40,
       rule: 'schema',
       message: 'Service web: spec.ports[0]: missing required field "port"',
@@ -69,9 +69,9 @@ const cases: Case[] = [
   {
     name: 'invalid quantity',
     profile: 'production',
-    edits: [{ file: 'db.yaml', find: 'cpu: 500m', replace: 'cpu: lots' }],
+    edits: [{ file: 'base/db.yaml', find: 'cpu: 500m', replace: 'cpu: lots' }],
     expect: {
-      file: 'db.yaml',
+      file: 'base/db.yaml',
       line: 72,
       rule: 'schema',
       message:
@@ -81,9 +81,9 @@ const cases: Case[] = [
   {
     name: 'unknown kind',
     profile: 'production',
-    edits: [{ file: 'db.yaml', find: 'kind: StatefulSet', replace: 'kind: StatefulSett' }],
+    edits: [{ file: 'base/db.yaml', find: 'kind: StatefulSet', replace: 'kind: StatefulSett' }],
     expect: {
-      file: 'db.yaml',
+      file: 'base/db.yaml',
       line: 28,
       rule: 'schema',
       message: 'unknown kind: Kubernetes has no StatefulSett in apps/v1',
@@ -93,24 +93,24 @@ const cases: Case[] = [
     name: 'not a Kubernetes object',
     edits: [
       {
-        file: 'web.yaml',
+        file: 'base/web.yaml',
         find: '                  name: web-config\n',
         replace: '                  name: web-config\n---\nfoo: bar\n',
       },
     ],
-    expect: { file: 'web.yaml', line: 114, rule: 'schema', message: 'not a Kubernetes object' },
+    expect: { file: 'base/web.yaml', line: 114, rule: 'schema', message: 'not a Kubernetes object' },
   },
   {
     name: 'Service selector matches no workload',
     edits: [
       {
-        file: 'web.yaml',
+        file: 'base/web.yaml',
         find: '  selector:\n    app: web\n  ports',
         replace: '  selector:\n    app: webb\n  ports',
       },
     ],
     expect: {
-      file: 'web.yaml',
+      file: 'base/web.yaml',
       line: 37,
       rule: 'service-selector',
       message: "Service web selects app=webb, but no workload's pod template has these labels",
@@ -118,9 +118,9 @@ const cases: Case[] = [
   },
   {
     name: 'missing Secret',
-    edits: [{ file: 'web.yaml', find: SECRET_ENV, replace: SECRET_ENV.replace('db-secret', 'db-secrets') }],
+    edits: [{ file: 'base/web.yaml', find: SECRET_ENV, replace: SECRET_ENV.replace('db-secret', 'db-secrets') }],
     expect: {
-      file: 'web.yaml',
+      file: 'base/web.yaml',
       line: 73,
       rule: 'missing-reference',
       message:
@@ -129,9 +129,9 @@ const cases: Case[] = [
   },
   {
     name: 'missing Secret key',
-    edits: [{ file: 'db.yaml', find: 'key: DB_USER', replace: 'key: DB_USERNAME' }],
+    edits: [{ file: 'base/db.yaml', find: 'key: DB_USER', replace: 'key: DB_USERNAME' }],
     expect: {
-      file: 'db.yaml',
+      file: 'base/db.yaml',
       line: 64,
       rule: 'missing-reference',
       message: 'uses key "DB_USERNAME" of Secret db-secret, which has no such key',
@@ -141,13 +141,13 @@ const cases: Case[] = [
     name: 'missing ConfigMap in envFrom',
     edits: [
       {
-        file: 'web.yaml',
+        file: 'base/web.yaml',
         find: 'configMapRef:\n                name: web-config',
         replace: 'configMapRef:\n                name: web-conf',
       },
     ],
     expect: {
-      file: 'web.yaml',
+      file: 'base/web.yaml',
       line: 68,
       rule: 'missing-reference',
       message: 'Deployment web (envFrom of container web) uses ConfigMap web-conf, which is not in the stack',
@@ -155,9 +155,9 @@ const cases: Case[] = [
   },
   {
     name: 'missing key in a configMap volume',
-    edits: [{ file: 'web.yaml', find: '- key: site.conf', replace: '- key: nginx.conf' }],
+    edits: [{ file: 'base/web.yaml', find: '- key: site.conf', replace: '- key: nginx.conf' }],
     expect: {
-      file: 'web.yaml',
+      file: 'base/web.yaml',
       line: 104,
       rule: 'missing-reference',
       message:
@@ -166,9 +166,9 @@ const cases: Case[] = [
   },
   {
     name: 'wrong numeric targetPort',
-    edits: [{ file: 'web.yaml', find: 'targetPort: 8080', replace: 'targetPort: 8081' }],
+    edits: [{ file: 'base/web.yaml', find: 'targetPort: 8080', replace: 'targetPort: 8081' }],
     expect: {
-      file: 'web.yaml',
+      file: 'base/web.yaml',
       line: 42,
       rule: 'service-port',
       message:
@@ -177,9 +177,9 @@ const cases: Case[] = [
   },
   {
     name: 'wrong named targetPort',
-    edits: [{ file: 'db.yaml', find: 'targetPort: sql', replace: 'targetPort: postgres' }],
+    edits: [{ file: 'base/db.yaml', find: 'targetPort: sql', replace: 'targetPort: postgres' }],
     expect: {
-      file: 'db.yaml',
+      file: 'base/db.yaml',
       line: 25,
       rule: 'service-port',
       message:
@@ -190,14 +190,14 @@ const cases: Case[] = [
     name: 'duplicate object',
     edits: [
       {
-        file: 'web.yaml',
+        file: 'base/web.yaml',
         find: '                  name: web-config\n',
         replace:
           '                  name: web-config\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config\n  namespace: demo\n',
       },
     ],
     expect: {
-      file: 'web.yaml',
+      file: 'base/web.yaml',
       line: 114,
       rule: 'duplicate',
       message: 'duplicate object: ConfigMap demo/web-config is also defined at',
@@ -207,13 +207,13 @@ const cases: Case[] = [
     name: 'wrong namespace',
     edits: [
       {
-        file: 'db.yaml',
+        file: 'base/db.yaml',
         find: '  name: db-secret\n  namespace: demo',
         replace: '  name: db-secret\n  namespace: other',
       },
     ],
     expect: {
-      file: 'db.yaml',
+      file: 'base/db.yaml',
       line: 5,
       rule: 'namespace',
       message: 'Secret db-secret is in namespace "other", not the stack\'s "demo"',
@@ -221,9 +221,9 @@ const cases: Case[] = [
   },
   {
     name: 'no namespace',
-    edits: [{ file: 'web.yaml', find: '  namespace: demo\ndata:', replace: 'data:' }],
+    edits: [{ file: 'base/web.yaml', find: '  namespace: demo\ndata:', replace: 'data:' }],
     expect: {
-      file: 'web.yaml',
+      file: 'base/web.yaml',
       line: 3,
       rule: 'namespace',
       message: 'ConfigMap web-config has no namespace; it must be in "demo"',
@@ -231,9 +231,9 @@ const cases: Case[] = [
   },
   {
     name: 'Namespace object with another name',
-    edits: [{ file: 'namespace.yaml', find: 'name: demo', replace: 'name: demo2' }],
+    edits: [{ file: 'base/namespace.yaml', find: 'name: demo', replace: 'name: demo2' }],
     expect: {
-      file: 'namespace.yaml',
+      file: 'base/namespace.yaml',
       line: 4,
       rule: 'namespace',
       message: 'Namespace demo2 is not the stack\'s namespace "demo"',
@@ -241,9 +241,9 @@ const cases: Case[] = [
   },
   {
     name: 'image tag latest',
-    edits: [{ file: 'web.yaml', find: 'image: nginx:1.27.2', replace: 'image: nginx:latest' }],
+    edits: [{ file: 'base/web.yaml', find: 'image: nginx:1.27.2', replace: 'image: nginx:latest' }],
     expect: {
-      file: 'web.yaml',
+      file: 'base/web.yaml',
       line: 62,
       rule: 'image-tag',
       message: 'container web of Deployment web: image "nginx:latest" uses the tag "latest" (pin a version)',
@@ -251,9 +251,9 @@ const cases: Case[] = [
   },
   {
     name: 'untagged image',
-    edits: [{ file: 'db.yaml', find: 'image: busybox:1.36', replace: 'image: busybox' }],
+    edits: [{ file: 'base/db.yaml', find: 'image: busybox:1.36', replace: 'image: busybox' }],
     expect: {
-      file: 'db.yaml',
+      file: 'base/db.yaml',
       line: 45,
       rule: 'image-tag',
       message: 'init container init-perms of StatefulSet db: image "busybox" has no tag',
@@ -263,13 +263,13 @@ const cases: Case[] = [
     name: 'missing liveness probe',
     edits: [
       {
-        file: 'web.yaml',
+        file: 'base/web.yaml',
         find: '          livenessProbe:\n            httpGet:\n              path: /healthz\n              port: 8080\n',
         replace: '',
       },
     ],
     expect: {
-      file: 'web.yaml',
+      file: 'base/web.yaml',
       line: 61,
       rule: 'probes',
       message: 'container web of Deployment web has no livenessProbe',
@@ -279,13 +279,13 @@ const cases: Case[] = [
     name: 'missing probe on a container an overlay patches: points at the base',
     edits: [
       {
-        file: 'db.yaml',
+        file: 'base/db.yaml',
         find: '          readinessProbe:\n            exec:\n              command: [pg_isready, -U, app]\n            periodSeconds: 5\n',
         replace: '',
       },
     ],
     expect: {
-      file: 'db.yaml',
+      file: 'base/db.yaml',
       line: 54,
       rule: 'probes',
       message: 'container db of StatefulSet db has no readinessProbe',
@@ -293,9 +293,9 @@ const cases: Case[] = [
   },
   {
     name: 'missing limits on an init container',
-    edits: [{ file: 'db.yaml', find: '            limits: { cpu: 100m, memory: 32Mi }\n', replace: '' }],
+    edits: [{ file: 'base/db.yaml', find: '            limits: { cpu: 100m, memory: 32Mi }\n', replace: '' }],
     expect: {
-      file: 'db.yaml',
+      file: 'base/db.yaml',
       line: 47,
       rule: 'resources',
       message:
@@ -304,9 +304,9 @@ const cases: Case[] = [
   },
   {
     name: 'missing requests on a Job container',
-    edits: [{ file: 'web.yaml', find: '            requests: { cpu: 50m, memory: 64Mi }\n', replace: '' }],
+    edits: [{ file: 'base/web.yaml', find: '            requests: { cpu: 50m, memory: 64Mi }\n', replace: '' }],
     expect: {
-      file: 'web.yaml',
+      file: 'base/web.yaml',
       line: 27,
       rule: 'resources',
       message: 'container migrate of Job migrate has no resources.requests.cpu, resources.requests.memory',
@@ -316,10 +316,10 @@ const cases: Case[] = [
     name: 'default password under production',
     profile: 'production',
     edits: [
-      { file: 'web.yaml', find: 'ADMIN_PASSWORD: fixture-only-Hn4c', replace: 'ADMIN_PASSWORD: changeme' },
+      { file: 'base/web.yaml', find: 'ADMIN_PASSWORD: fixture-only-Hn4c', replace: 'ADMIN_PASSWORD: changeme' },
     ],
     expect: {
-      file: 'web.yaml',
+      file: 'base/web.yaml',
       line: 122,
       rule: 'default-credential',
       severity: 'error',
@@ -331,10 +331,10 @@ const cases: Case[] = [
     name: 'default password under kind is a warning',
     profile: 'kind',
     edits: [
-      { file: 'web.yaml', find: 'ADMIN_PASSWORD: fixture-only-Hn4c', replace: 'ADMIN_PASSWORD: changeme' },
+      { file: 'base/web.yaml', find: 'ADMIN_PASSWORD: fixture-only-Hn4c', replace: 'ADMIN_PASSWORD: changeme' },
     ],
     expect: {
-      file: 'web.yaml',
+      file: 'base/web.yaml',
       line: 122,
       rule: 'default-credential',
       severity: 'warning',
@@ -346,13 +346,13 @@ const cases: Case[] = [
     profile: 'production',
     edits: [
       {
-        file: 'web.yaml',
+        file: 'base/web.yaml',
         find: 'stringData:\n  ADMIN_USER: webadmin\n  ADMIN_PASSWORD: fixture-only-Hn4c',
         replace: 'data:\n  ADMIN_USER: d2ViYWRtaW4=\n  ADMIN_PASSWORD: bWluaW9hZG1pbjEyMw==',
       },
     ],
     expect: {
-      file: 'web.yaml',
+      file: 'base/web.yaml',
       line: 122,
       rule: 'default-credential',
       severity: 'error',
@@ -382,13 +382,13 @@ const cases: Case[] = [
     profile: 'production',
     edits: [
       {
-        file: 'web.yaml',
+        file: 'base/web.yaml',
         find: '          env:\n',
         replace: '          env:\n            - name: ADMIN_PASSWORD\n              value: admin\n',
       },
     ],
     expect: {
-      file: 'web.yaml',
+      file: 'base/web.yaml',
       line: 71,
       rule: 'default-credential',
       severity: 'error',
@@ -409,13 +409,13 @@ const cases: Case[] = [
   {
     name: 'kustomization names a missing file',
     edits: [
-      { file: 'overlays/kind/kustomization.yaml', find: '../../web.yaml', replace: '../../webapp.yaml' },
+      { file: 'base/kustomization.yaml', find: '  - web.yaml', replace: '  - webapp.yaml' },
     ],
     expect: {
-      file: 'overlays/kind/kustomization.yaml',
-      line: 7,
+      file: 'base/kustomization.yaml',
+      line: 6,
       rule: 'kustomization',
-      message: '../../webapp.yaml: no such file or directory',
+      message: 'webapp.yaml: no such file or directory',
     },
   },
   {
@@ -434,8 +434,8 @@ const cases: Case[] = [
     edits: [
       {
         file: 'stack.yaml',
-        find: '    manifests: [db.yaml]\n',
-        replace: '    manifests: [db.yaml]\n    dependsOn: [web]\n',
+        find: '    manifests: [base/db.yaml]\n',
+        replace: '    manifests: [base/db.yaml]\n    dependsOn: [web]\n',
       },
     ],
     expect: {
@@ -469,7 +469,7 @@ const cases: Case[] = [
   },
   {
     name: 'catalog schema: misspelt field',
-    edits: [{ file: 'stack.yaml', find: '    manifests: [db.yaml]', replace: '    manifest: [db.yaml]' }],
+    edits: [{ file: 'stack.yaml', find: '    manifests: [base/db.yaml]', replace: '    manifest: [db.yaml]' }],
     expect: {
       file: 'stack.yaml',
       line: 28,
@@ -480,29 +480,29 @@ const cases: Case[] = [
   {
     name: 'component manifest does not exist',
     edits: [
-      { file: 'stack.yaml', find: 'manifests: [db.yaml]', replace: 'manifests: [db.yaml, db-backup.yaml]' },
+      { file: 'stack.yaml', find: 'manifests: [base/db.yaml]', replace: 'manifests: [base/db.yaml, base/db-backup.yaml]' },
     ],
     expect: {
       file: 'stack.yaml',
       line: 28,
       rule: 'catalog-manifest',
-      message: 'component "db" lists manifest db-backup.yaml, which does not exist',
+      message: 'component "db" lists manifest base/db-backup.yaml, which does not exist',
     },
   },
   {
     name: 'component manifest not in the kustomization',
     edits: [
       {
-        file: 'extra.yaml',
+        file: 'base/extra.yaml',
         create: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  namespace: demo\n',
       },
-      { file: 'stack.yaml', find: 'manifests: [db.yaml]', replace: 'manifests: [db.yaml, extra.yaml]' },
+      { file: 'stack.yaml', find: 'manifests: [base/db.yaml]', replace: 'manifests: [base/db.yaml, base/extra.yaml]' },
     ],
     expect: {
       file: 'stack.yaml',
       line: 28,
       rule: 'catalog-manifest',
-      message: 'component "db" lists manifest extra.yaml, which the kustomization does not include',
+      message: 'component "db" lists manifest base/extra.yaml, which the kustomization does not include',
     },
   },
   {
@@ -526,8 +526,8 @@ const cases: Case[] = [
     edits: [
       {
         file: 'stack.yaml',
-        find: '    manifests: [web.yaml]\n    dependsOn: [db]\n',
-        replace: '    manifests: [db.yaml]\n    dependsOn: [db]\n',
+        find: '    manifests: [base/web.yaml]\n    dependsOn: [db]\n',
+        replace: '    manifests: [base/db.yaml]\n    dependsOn: [db]\n',
       },
     ],
     expect: {

@@ -38,7 +38,7 @@ describe('PR component selection from changed files', () => {
       mode: 'full',
       profile: 'full',
     });
-    expect(selectForChanges(stack, ['manifests/postgres.yaml'], { ...opts, fullStackLabel: true }).mode).toBe(
+    expect(selectForChanges(stack, ['manifests/base/postgres.yaml'], { ...opts, fullStackLabel: true }).mode).toBe(
       'full',
     );
     for (const shared of [
