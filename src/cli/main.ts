@@ -1,10 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, errorMessage, exitCodeOf, UsageError } from '../util/errors.ts';
 import { VERSION } from '../version.ts';
-import { commands } from './commands/index.ts';
+import { commandsFor } from './commands/index.ts';
 
-/** Builds the `kindling` program. Each command lives in its own module under ./commands. */
-export function buildProgram(): Command {
+/**
+ * Builds the `kindling` program for `argv`. Each command lives in its own module under ./commands;
+ * only the one being run is loaded (all of them for `--help` or an unknown command).
+ */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('kindling')
     .description(
       'Stand up the voiceassistant infrastructure stack on Kubernetes, prove it healthy, keep it backed up.',
@@ -13,7 +16,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const register of commands) register(program);
+  for (const register of await commandsFor(argv)) register(program);
   // every subcommand inherits exitOverride so usage errors come back to us as exit 2
   for (const c of program.commands) inheritExitOverride(c);
   return program;
@@ -26,7 +29,13 @@ function inheritExitOverride(cmd: Command): void {
 
 /** Runs the CLI and returns the exit code: 0 ok, 1 failed, 2 usage/config error. Never throws. */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  let program: Command;
+  try {
+    program = await buildProgram(argv);
+  } catch (err) {
+    process.stderr.write(`kindling: failed to start: ${errorMessage(err)}\n`);
+    return ExitCode.Failed;
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.Ok;

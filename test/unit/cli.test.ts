@@ -29,6 +29,15 @@ describe('kindling CLI', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('Usage: kindling');
   });
+  it('loads only the module of the command being run', async () => {
+    const { buildProgram } = await import('../../src/cli/main.ts');
+    expect((await buildProgram(['validate', '--help'])).commands.map((c) => c.name())).toEqual(['validate']);
+    expect((await buildProgram(['backups', 'list', '--json'])).commands.map((c) => c.name())).toEqual([
+      'backup',
+      'restore',
+      'backups',
+    ]);
+  });
   it('an unknown command is a usage error (exit 2) naming it', async () => {
     const r = await cli('frobnicate');
     expect(r.code).toBe(2);
@@ -36,7 +45,7 @@ describe('kindling CLI', () => {
   });
   it('every command has --help', async () => {
     const { buildProgram } = await import('../../src/cli/main.ts');
-    const names = buildProgram().commands.map((c) => c.name());
+    const names = (await buildProgram()).commands.map((c) => c.name());
     expect(names.length).toBeGreaterThan(3);
     for (const name of names.filter((n) => n !== 'help')) {
       const r = await cli(name, '--help');

@@ -1,15 +1,24 @@
 import type { Command } from 'commander';
-import { registerBackup } from './backup.ts';
-import { registerDeploy } from './deploy.ts';
-import { registerPlan } from './plan.ts';
-import { registerValidate } from './validate.ts';
-import { registerVerify } from './verify.ts';
 
-/** Every `kindling` command, in the order `--help` lists them. */
-export const commands: ((program: Command) => void)[] = [
-  registerValidate,
-  registerPlan,
-  registerDeploy, // up, deploy, down
-  registerVerify,
-  registerBackup, // backup, restore, backups list|verify|prune
+type Register = (program: Command) => void;
+
+/**
+ * Every `kindling` command, in the order `--help` lists them. Modules load lazily: a run of one
+ * command imports only its module (client-node and the AWS SDK take most of a second to load,
+ * and `validate` needs neither).
+ */
+export const commandModules: { names: string[]; load: () => Promise<Register> }[] = [
+  { names: ['validate'], load: async () => (await import('./validate.ts')).registerValidate },
+  { names: ['plan'], load: async () => (await import('./plan.ts')).registerPlan },
+  { names: ['up', 'deploy', 'down'], load: async () => (await import('./deploy.ts')).registerDeploy },
+  { names: ['verify'], load: async () => (await import('./verify.ts')).registerVerify },
+  { names: ['backup', 'restore', 'backups'], load: async () => (await import('./backup.ts')).registerBackup },
 ];
+
+/** The registrations needed to run `argv`: just the named command's module, or all of them. */
+export async function commandsFor(argv: readonly string[]): Promise<Register[]> {
+  const first = argv.find((a) => !a.startsWith('-'));
+  const own = commandModules.find((m) => first !== undefined && m.names.includes(first));
+  const wanted = own ? [own] : commandModules;
+  return Promise.all(wanted.map((m) => m.load()));
+}
