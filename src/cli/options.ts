@@ -35,3 +35,11 @@ export function requireChoice(flag: string, value: string, choices: readonly str
     throw new UsageError(`${flag} must be one of ${choices.join(', ')} (got "${value}")`);
   return value;
 }
+
+/** A duration flag whose help shows its default as written (`10m`), while the value is milliseconds. */
+export function durationOption(flags: string, description: string, defaultText: string): Option {
+  const name = flags.split(/[ ,]/)[0]!;
+  return new Option(flags, description)
+    .argParser(durationArg(name))
+    .default(parseDuration(defaultText), defaultText);
+}

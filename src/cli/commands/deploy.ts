@@ -17,7 +17,7 @@ import { parseRendered } from '../../manifests/render.ts';
 import { deployTable } from '../../report/deploy-summary.ts';
 import { formatDuration } from '../../util/duration.ts';
 import { FailedError } from '../../util/errors.ts';
-import { catalogOption, durationArg } from '../options.ts';
+import { catalogOption, durationOption } from '../options.ts';
 import { type SelectionFlags, selectionFrom } from './selection.ts';
 
 interface DeployFlags extends SelectionFlags {
@@ -50,12 +50,7 @@ function selectionOptions(cmd: Command): Command {
     )
     .option('--components <list>', 'component names (added to --profile), comma separated')
     .option('--sizing <overlay>', 'kustomize overlay: kind or production', 'kind')
-    .option(
-      '--timeout <duration>',
-      'deadline for each component to become ready',
-      durationArg('--timeout'),
-      600_000,
-    )
+    .addOption(durationOption('--timeout <duration>', 'deadline for each component to become ready', '10m'))
     .option('--diagnostics <dir>', 'where to write diagnostics on failure')
     .option('--rendered <file>', 'apply this rendered YAML instead of running kustomize on the overlay')
     .addOption(catalogOption());

@@ -9,7 +9,7 @@ import { toJson, toJunit, writeReportFile } from '../../report/verify-files.ts';
 import { connectCluster } from '../../targets/connect.ts';
 import { parseEndpointFlags } from '../../targets/endpoints.ts';
 import { FailedError, UsageError } from '../../util/errors.ts';
-import { catalogOption, collect, durationArg, splitList } from '../options.ts';
+import { catalogOption, collect, durationOption, splitList } from '../options.ts';
 
 interface VerifyFlags {
   target: 'kube' | 'local';
@@ -41,11 +41,8 @@ export function registerVerify(program: Command): void {
       [],
     )
     .option('--components <list>', 'components or profiles to check, comma separated (default: all)')
-    .option(
-      '--timeout <duration>',
-      'deadline of each check while its service is not ready',
-      durationArg('--timeout'),
-      120_000,
+    .addOption(
+      durationOption('--timeout <duration>', 'deadline of each check while its service is not ready', '2m'),
     )
     .option('--concurrency <n>', 'checks in flight at once', '16')
     .option('--json <file>', 'write the results as JSON')
