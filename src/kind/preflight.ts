@@ -12,10 +12,10 @@ export async function checkDocker(docker = 'docker', timeoutMs = 5000): Promise<
     const e = err as CommandError;
     if (e.code === 'ENOENT')
       throw new UsageError(
-        'Docker is needed to create a kind cluster, but the docker command is not installed. Install Docker, or deploy to an existing cluster with --kubeconfig.',
+        'Docker is needed to create a kind cluster, but the docker command is not installed. Install Docker, or deploy to an existing cluster: kindling deploy --kubeconfig FILE.',
       );
     throw new UsageError(
-      `Docker is needed to create a kind cluster, but the Docker engine is not reachable (${firstLine(e.stderr || e.message)}). Start Docker, or deploy to an existing cluster with --kubeconfig.`,
+      `Docker is needed to create a kind cluster, but the Docker engine is not reachable (${firstLine(e.stderr || e.message)}). Start Docker, or deploy to an existing cluster: kindling deploy --kubeconfig FILE.`,
     );
   }
 }
