@@ -10,7 +10,7 @@ import { openStore, openTarget, parseRetention, prune } from '../backup/setup.ts
 import { loadStack } from '../catalog/index.ts';
 import { formatDuration } from '../util/duration.ts';
 import { errorMessage, FailedError } from '../util/errors.ts';
-import { booleanInput, choiceInput, listInput, runAction, stringInput } from './inputs.ts';
+import { booleanInput, catalogInput, choiceInput, listInput, runAction, stringInput } from './inputs.ts';
 
 /** The `backup` action: `kindling backup` plus outputs, a job summary, retention, a drill and one failure issue. */
 export async function run(): Promise<void> {
@@ -41,7 +41,7 @@ export async function run(): Promise<void> {
   const issueOnFailure = booleanInput('issue-on-failure');
   const token = stringInput('github-token', { secret: true });
   const label = stringInput('issue-label') || 'kindling-backup-failure';
-  const stack = loadStack(stringInput('catalog') || 'manifests/stack.yaml');
+  const stack = loadStack(catalogInput());
 
   const fallback =
     target === 'local'
