@@ -24,7 +24,12 @@ const cases: Case[] = [
         replace: '    matchLabels:\n      app: db: x\n',
       },
     ],
-    expect: { file: 'base/db.yaml', line: 37, rule: 'yaml-syntax', message: 'Nested mappings are not allowed' },
+    expect: {
+      file: 'base/db.yaml',
+      line: 37,
+      rule: 'yaml-syntax',
+      message: 'Nested mappings are not allowed',
+    },
   },
   {
     name: 'wrong type',
@@ -118,7 +123,9 @@ const cases: Case[] = [
   },
   {
     name: 'missing Secret',
-    edits: [{ file: 'base/web.yaml', find: SECRET_ENV, replace: SECRET_ENV.replace('db-secret', 'db-secrets') }],
+    edits: [
+      { file: 'base/web.yaml', find: SECRET_ENV, replace: SECRET_ENV.replace('db-secret', 'db-secrets') },
+    ],
     expect: {
       file: 'base/web.yaml',
       line: 73,
@@ -304,7 +311,9 @@ const cases: Case[] = [
   },
   {
     name: 'missing requests on a Job container',
-    edits: [{ file: 'base/web.yaml', find: '            requests: { cpu: 50m, memory: 64Mi }\n', replace: '' }],
+    edits: [
+      { file: 'base/web.yaml', find: '            requests: { cpu: 50m, memory: 64Mi }\n', replace: '' },
+    ],
     expect: {
       file: 'base/web.yaml',
       line: 27,
@@ -316,7 +325,11 @@ const cases: Case[] = [
     name: 'default password under production',
     profile: 'production',
     edits: [
-      { file: 'base/web.yaml', find: 'ADMIN_PASSWORD: fixture-only-Hn4c', replace: 'ADMIN_PASSWORD: changeme' },
+      {
+        file: 'base/web.yaml',
+        find: 'ADMIN_PASSWORD: fixture-only-Hn4c',
+        replace: 'ADMIN_PASSWORD: changeme',
+      },
     ],
     expect: {
       file: 'base/web.yaml',
@@ -331,7 +344,11 @@ const cases: Case[] = [
     name: 'default password under kind is a warning',
     profile: 'kind',
     edits: [
-      { file: 'base/web.yaml', find: 'ADMIN_PASSWORD: fixture-only-Hn4c', replace: 'ADMIN_PASSWORD: changeme' },
+      {
+        file: 'base/web.yaml',
+        find: 'ADMIN_PASSWORD: fixture-only-Hn4c',
+        replace: 'ADMIN_PASSWORD: changeme',
+      },
     ],
     expect: {
       file: 'base/web.yaml',
@@ -408,9 +425,7 @@ const cases: Case[] = [
   },
   {
     name: 'kustomization names a missing file',
-    edits: [
-      { file: 'base/kustomization.yaml', find: '  - web.yaml', replace: '  - webapp.yaml' },
-    ],
+    edits: [{ file: 'base/kustomization.yaml', find: '  - web.yaml', replace: '  - webapp.yaml' }],
     expect: {
       file: 'base/kustomization.yaml',
       line: 6,
@@ -469,7 +484,9 @@ const cases: Case[] = [
   },
   {
     name: 'catalog schema: misspelt field',
-    edits: [{ file: 'stack.yaml', find: '    manifests: [base/db.yaml]', replace: '    manifest: [db.yaml]' }],
+    edits: [
+      { file: 'stack.yaml', find: '    manifests: [base/db.yaml]', replace: '    manifest: [db.yaml]' },
+    ],
     expect: {
       file: 'stack.yaml',
       line: 28,
@@ -480,7 +497,11 @@ const cases: Case[] = [
   {
     name: 'component manifest does not exist',
     edits: [
-      { file: 'stack.yaml', find: 'manifests: [base/db.yaml]', replace: 'manifests: [base/db.yaml, base/db-backup.yaml]' },
+      {
+        file: 'stack.yaml',
+        find: 'manifests: [base/db.yaml]',
+        replace: 'manifests: [base/db.yaml, base/db-backup.yaml]',
+      },
     ],
     expect: {
       file: 'stack.yaml',
@@ -496,7 +517,11 @@ const cases: Case[] = [
         file: 'base/extra.yaml',
         create: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  namespace: demo\n',
       },
-      { file: 'stack.yaml', find: 'manifests: [base/db.yaml]', replace: 'manifests: [base/db.yaml, base/extra.yaml]' },
+      {
+        file: 'stack.yaml',
+        find: 'manifests: [base/db.yaml]',
+        replace: 'manifests: [base/db.yaml, base/extra.yaml]',
+      },
     ],
     expect: {
       file: 'stack.yaml',

@@ -38,9 +38,9 @@ describe('PR component selection from changed files', () => {
       mode: 'full',
       profile: 'full',
     });
-    expect(selectForChanges(stack, ['manifests/base/postgres.yaml'], { ...opts, fullStackLabel: true }).mode).toBe(
-      'full',
-    );
+    expect(
+      selectForChanges(stack, ['manifests/base/postgres.yaml'], { ...opts, fullStackLabel: true }).mode,
+    ).toBe('full');
     for (const shared of [
       'manifests/stack.yaml',
       'manifests/overlays/kind/kustomization.yaml',
