@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { getSerializationType } from '@kubernetes/client-node/dist/util.js';
 import type { Finding, Path } from './findings.ts';
 import { showObject, showPath } from './findings.ts';
@@ -6,44 +7,36 @@ import type { KubeObject } from './render.ts';
 
 /**
  * Strict field checking, as `kubectl apply --validate=strict` does: kubernetes-models' schemas
- * allow unknown fields, so the object is walked against client-node's model classes, whose static
- * `getAttributeTypeMap()` lists every field the API knows (wire name + type).
+ * allow unknown fields, so the object is walked against the fields client-node's model classes
+ * declare (`getAttributeTypeMap()`: wire name + type). Those are read from one table generated
+ * from the installed client-node (`npm run gen:field-types`); importing the model modules one by
+ * one cost a good part of validate's start-up.
  */
 
-interface Attribute {
-  baseName: string;
-  type: string;
-}
-type TypeMap = readonly Attribute[];
+/** Field wire name to type name, per model class; in the API's order (closest() breaks ties by it). */
+type Fields = Readonly<Record<string, string>>;
 
 const LEAF = new Set(['string', 'number', 'boolean', 'Date', 'any', 'object', 'IntOrString']);
 const ARRAY = /^Array<(.+)>$/;
 const MAP = /^\{ \[key: string\]: (.+); \}$/;
 
-const typeMaps = new Map<string, Promise<TypeMap | undefined>>();
+let table: Record<string, Fields> | undefined;
 
-/** One model class per file; importing just the ones needed keeps start-up fast. */
-function typeMap(name: string): Promise<TypeMap | undefined> {
-  let m = typeMaps.get(name);
-  if (!m) {
-    m = /^[A-Za-z0-9]+$/.test(name)
-      ? import(/* @vite-ignore */ `@kubernetes/client-node/dist/gen/models/${name}.js`).then(
-          (mod: Record<string, { getAttributeTypeMap?: () => TypeMap }>) =>
-            mod[name]?.getAttributeTypeMap?.(),
-          () => undefined,
-        )
-      : Promise.resolve(undefined);
-    typeMaps.set(name, m);
-  }
-  return m;
+function fieldsOf(type: string): Fields | undefined {
+  table ??= (
+    JSON.parse(readFileSync(new URL('./generated/field-types.json', import.meta.url), 'utf8')) as {
+      types: Record<string, Fields>;
+    }
+  ).types;
+  return Object.hasOwn(table, type) ? table[type] : undefined;
 }
 
-export async function unknownFieldFindings(o: KubeObject): Promise<Finding[]> {
+export function unknownFieldFindings(o: KubeObject): Finding[] {
   if (typeof o.apiVersion !== 'string' || typeof o.kind !== 'string') return [];
   const type = getSerializationType(o.apiVersion, o.kind);
   if (type === 'KubernetesObject') return []; // a custom resource: no model to check against
   const found: { path: Path; field: string; known: string[] }[] = [];
-  await walk(o, type, [], found);
+  walk(o, type, [], found);
   return found.map(({ path, field, known }) => {
     const hint = closest(field, known);
     return {
@@ -56,32 +49,31 @@ export async function unknownFieldFindings(o: KubeObject): Promise<Finding[]> {
   });
 }
 
-async function walk(
+function walk(
   value: unknown,
   type: string,
   path: Path,
   found: { path: Path; field: string; known: string[] }[],
-): Promise<void> {
+): void {
   if (LEAF.has(type) || value === null || value === undefined) return;
   const arr = ARRAY.exec(type);
   if (arr) {
     if (Array.isArray(value))
-      for (let i = 0; i < value.length; i++) await walk(value[i], arr[1]!, [...path, i], found);
+      for (let i = 0; i < value.length; i++) walk(value[i], arr[1]!, [...path, i], found);
     return;
   }
   const map = MAP.exec(type);
   if (map) {
-    if (isRecord(value))
-      for (const [k, v] of Object.entries(value)) await walk(v, map[1]!, [...path, k], found);
+    if (isRecord(value)) for (const [k, v] of Object.entries(value)) walk(v, map[1]!, [...path, k], found);
     return;
   }
   if (!isRecord(value)) return; // wrong types are the schema check's to report
-  const attrs = await typeMap(type);
-  if (!attrs) return;
+  const fields = fieldsOf(type);
+  if (!fields) return;
   for (const [k, v] of Object.entries(value)) {
-    const attr = attrs.find((a) => a.baseName === k);
-    if (!attr) found.push({ path: [...path, k], field: k, known: attrs.map((a) => a.baseName) });
-    else await walk(v, attr.type, [...path, k], found);
+    const t = Object.hasOwn(fields, k) ? fields[k] : undefined;
+    if (t === undefined) found.push({ path: [...path, k], field: k, known: Object.keys(fields) });
+    else walk(v, t, [...path, k], found);
   }
 }
 

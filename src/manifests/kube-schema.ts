@@ -34,6 +34,18 @@ function loadModel(apiVersion: string, kind: string): Promise<ModelClass | undef
   return m;
 }
 
+/** Starts loading the validators of these objects' kinds (while kustomize renders). */
+export async function preloadSchemas(objects: readonly KubeObject[]): Promise<void> {
+  const kinds = new Map<string, [string, string]>();
+  for (const o of objects)
+    if (typeof o.apiVersion === 'string' && typeof o.kind === 'string' && wellFormed(o.apiVersion, o.kind))
+      kinds.set(`${o.apiVersion}/${o.kind}`, [o.apiVersion, o.kind]);
+  await Promise.all([...kinds.values()].map(([v, k]) => loadModel(v, k)));
+}
+
+const wellFormed = (apiVersion: string, kind: string) =>
+  /^[a-z0-9.-]+(\/[a-z0-9]+)?$/i.test(apiVersion) && /^[A-Za-z][A-Za-z0-9]*$/.test(kind);
+
 /** Whether Kubernetes itself defines the group (client-node's list); otherwise it is a custom resource. */
 export function isBuiltIn(apiVersion: string, kind: string): boolean {
   return getSerializationType(apiVersion, kind) !== 'KubernetesObject';

@@ -6,7 +6,7 @@ import type { Problem } from '../util/problem.ts';
 import { catalogFindings } from './catalog-rules.ts';
 import { unknownFieldFindings } from './fields.ts';
 import type { Finding } from './findings.ts';
-import { schemaFindings } from './kube-schema.ts';
+import { preloadSchemas, schemaFindings } from './kube-schema.ts';
 import { Locator } from './locate.ts';
 import { CLUSTER_SCOPED, containersOf, isRecord, keyOf, podTemplate } from './objects.ts';
 import { policyFindings } from './policy.ts';
@@ -49,7 +49,7 @@ export async function validateStack(opts: ValidateOptions): Promise<ValidateResu
   const dir = overlayDir(stack, profile); // UsageError naming --profile when unknown
 
   // kustomize (a Go binary, ~0.3 s) runs while this process parses the sources and loads the
-  // schema modules for the kinds they hold: on two cores the two overlap.
+  // schema validators for the kinds they hold: on two cores the two overlap.
   mark('catalog');
   const rendering = kustomize(dir).then(
     (text) => {
@@ -60,13 +60,13 @@ export async function validateStack(opts: ValidateOptions): Promise<ValidateResu
   );
   const sources = loadSources(dir);
   mark('sources parsed');
-  await Promise.all(sources.objects.map((s) => checkObject(s.value as KubeObject)));
+  await preloadSchemas(sources.objects.map((s) => s.value as KubeObject));
   const problems: Problem[] = [...catalog.problems, ...sources.problems, ...duplicateProblems(sources)];
   const kfile = displayPath(findKustomization(dir) ?? dir);
 
   let objects = sources.objects.map((s) => asKustomizeWould(s.value as KubeObject, sources));
   let rendered = false;
-  mark('sources + warm-up');
+  mark('sources + schema loading');
   const result = await rendering;
   // with errors in the sources kustomize's verdict adds nothing: the base objects are checked as written
   if (!problems.some((p) => p.severity === 'error')) {
@@ -156,7 +156,7 @@ function patchNamedIn(sources: SourceSet, detail: string) {
 }
 
 async function checkObject(o: KubeObject): Promise<Finding[]> {
-  return [...(await schemaFindings(o)), ...(await unknownFieldFindings(o))];
+  return [...(await schemaFindings(o)), ...unknownFieldFindings(o)];
 }
 
 /** kustomize refuses duplicates without saying where they are; find them in the sources. */
