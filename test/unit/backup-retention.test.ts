@@ -72,7 +72,8 @@ describe('planPrune', () => {
         const plan = planPrune(backups, p, now);
         const newest = backups
           .filter((b) => b.complete)
-          .sort((a, b) => b.time.getTime() - a.time.getTime())[0];
+          // ids break ties between equal times, as in planPrune (real ids never collide)
+          .sort((a, b) => b.time.getTime() - a.time.getTime() || (b.id < a.id ? -1 : 1))[0];
         const removed = new Set(plan.remove.map((r) => r.id));
         if (newest) expect(removed.has(newest.id)).toBe(false);
         for (const b of backups)
