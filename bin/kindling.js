@@ -8,5 +8,9 @@ if (major < 24) {
   );
   process.exit(2);
 }
+// Node's on-disk compile cache (os.tmpdir()/node-compile-cache, or $NODE_COMPILE_CACHE) keeps the
+// type-stripped sources and V8 code between runs: a repeated command skips most compilation.
+// NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+(await import('node:module')).enableCompileCache?.();
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));
