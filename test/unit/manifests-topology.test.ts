@@ -245,15 +245,23 @@ describe.each(profiles)('manifests, %s profile', (profile) => {
 
   it('points Milvus at the etcd and MinIO services, bucket and credentials', () => {
     const env = r().env('StatefulSet', 'milvus', 'milvus');
-    expect(r().serviceFor(env.ETCD_ENDPOINTS!)?.service.metadata.labels?.[NAME]).toBe('etcd');
-    expect(r().serviceFor(`${env.MINIO_ADDRESS}:${env.MINIO_PORT}`)?.service.metadata.labels?.[NAME]).toBe(
-      'minio',
+    // the user.yaml Milvus reads over its defaults, mounted where Milvus looks for it
+    const user = rec(parseYaml(r().configData('milvus-config')['user.yaml']!));
+    const etcd = rec(user.etcd);
+    const minio = rec(user.minio);
+    const sts = rec(rec(rec(r().get('StatefulSet', 'milvus').spec).template).spec);
+    const container = list(sts.containers).find((c) => c.name === 'milvus')!;
+    expect(list(container.volumeMounts)).toContainEqual(
+      expect.objectContaining({ mountPath: '/milvus/configs/user.yaml', subPath: 'user.yaml' }),
     );
-    expect(env.MINIO_BUCKET_NAME).toBe('milvus-bucket');
-    expect(r().configData('minio-buckets').BUCKETS!.split(/\s+/)).toContain(env.MINIO_BUCKET_NAME);
-    const minio = r().env('StatefulSet', 'minio', 'minio');
-    expect(env.MINIO_ACCESS_KEY_ID).toBe(minio.MINIO_ROOT_USER);
-    expect(env.MINIO_SECRET_ACCESS_KEY).toBe(minio.MINIO_ROOT_PASSWORD);
+    for (const endpoint of etcd.endpoints as string[])
+      expect(r().serviceFor(endpoint)?.service.metadata.labels?.[NAME]).toBe('etcd');
+    expect(r().serviceFor(`${minio.address}:${minio.port}`)?.service.metadata.labels?.[NAME]).toBe('minio');
+    expect(minio.bucketName).toBe('milvus-bucket');
+    expect(r().configData('minio-buckets').BUCKETS!.split(/\s+/)).toContain(minio.bucketName);
+    const minioEnv = r().env('StatefulSet', 'minio', 'minio');
+    expect(env.MINIO_ACCESS_KEY_ID).toBe(minioEnv.MINIO_ROOT_USER);
+    expect(env.MINIO_SECRET_ACCESS_KEY).toBe(minioEnv.MINIO_ROOT_PASSWORD);
     expect(rec(r().get('Service', 'milvus').spec).ports).toContainEqual(
       expect.objectContaining({ port: 9091 }),
     );
