@@ -1,9 +1,14 @@
 // `npm run bench:validate`: wall time of the whole `kindling validate` process (Node start-up,
-// imports, kubectl kustomize, every check) for each sizing profile of the catalog.
+// imports, kubectl kustomize, every check) for each sizing profile of the catalog, run as a user
+// runs it: `node bin/kindling.js validate --profile P`.
 // Target: under 1.5 s per profile on a 2-core machine.
+// Two figures, because bin/kindling.js turns on Node's on-disk compile cache:
+//   cold: an empty cache for every run (a fresh clone, a CI job), the target is judged on this;
+//   warm: the cache filled by an earlier run (a developer running validate again).
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { readCatalog } from '../src/catalog/load.ts';
 
 const TARGET_MS = 1500;
@@ -29,53 +34,86 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-console.log(`kindling validate --catalog ${catalog}: ${RUNS} runs per profile`);
-let allMet = true;
-for (const profile of Object.keys(stack.render.overlays)) {
-  const times: number[] = [];
-  const own: number[] = [];
-  let exit: number | null = null;
-  let objects = '';
-  for (let i = 0; i < RUNS; i++) {
-    const t0 = performance.now();
-    const r = spawnSync(
-      process.execPath,
-      [
-        resolve('bin/kindling.js'),
-        'validate',
-        '--catalog',
-        catalog,
-        '--profile',
-        profile,
-        '--format',
-        'json',
-      ],
-      { encoding: 'utf8', env: { ...process.env, KINDLING_TIMING: '1' } },
-    );
-    times.push(performance.now() - t0);
-    // validate's own work (catalog to last check), as opposed to Node start-up and CLI imports
-    const checks = /timing: checks at (\d+)ms/.exec(r.stderr);
-    if (checks) own.push(Number(checks[1]));
-    exit = r.status;
-    try {
-      const out = JSON.parse(r.stdout) as { objects: number; errors: number; warnings: number };
-      objects = `${out.objects} objects, ${out.errors} errors, ${out.warnings} warnings`;
-    } catch {
-      objects = `no JSON output: ${r.stderr.trim().split('\n')[0]}`;
-    }
-  }
-  const m = median(times);
-  const met = m < TARGET_MS;
-  allMet &&= met;
-  const ownNote = own.length ? `; of which validate's own work ${(median(own) / 1000).toFixed(2)} s` : '';
-  console.log(
-    `${profile.padEnd(12)} median ${(m / 1000).toFixed(2)} s  (min ${(Math.min(...times) / 1000).toFixed(2)} s, max ${(Math.max(...times) / 1000).toFixed(2)} s)  ${met ? 'meets' : 'MISSES'} the ${TARGET_MS / 1000} s target  [exit ${exit}; ${objects}${ownNote}]`,
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+const loadBefore = load();
+
+interface Run {
+  ms: number;
+  /** validate's own work (catalog to last check), as opposed to Node start-up and CLI imports */
+  ownMs?: number;
+  exit: number | null;
+  summary: string;
+}
+
+function runOnce(profile: string, cacheDir: string): Run {
+  const t0 = performance.now();
+  const r = spawnSync(
+    process.execPath,
+    [resolve('bin/kindling.js'), 'validate', '--catalog', catalog, '--profile', profile, '--format', 'json'],
+    {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        KINDLING_TIMING: '1',
+        NODE_COMPILE_CACHE: cacheDir,
+        NODE_DISABLE_COMPILE_CACHE: '',
+      },
+    },
   );
+  const ms = performance.now() - t0;
+  const checks = /timing: checks at (\d+)ms/.exec(r.stderr);
+  let summary: string;
+  try {
+    const out = JSON.parse(r.stdout) as { objects: number; errors: number; warnings: number };
+    summary = `${out.objects} objects, ${out.errors} errors, ${out.warnings} warnings`;
+  } catch {
+    summary = `no JSON output: ${r.stderr.trim().split('\n')[0]}`;
+  }
+  return { ms, ownMs: checks ? Number(checks[1]) : undefined, exit: r.status, summary };
+}
+
+const fresh = () => mkdtempSync(join(tmpdir(), 'kindling-bench-cc-'));
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+function report(profile: string, mode: string, runs: Run[]): boolean {
+  const times = runs.map((r) => r.ms);
+  const own = runs.flatMap((r) => (r.ownMs === undefined ? [] : [r.ownMs]));
+  const m = median(times);
+  const last = runs.at(-1)!;
+  const ownNote = own.length ? `; validate's own work ${s(median(own))}` : '';
+  console.log(
+    `${profile.padEnd(12)} ${mode}  median ${s(m)}  (min ${s(Math.min(...times))}, max ${s(Math.max(...times))})  ${m < TARGET_MS ? 'meets' : 'MISSES'} the ${TARGET_MS / 1000} s target  [exit ${last.exit}; ${last.summary}${ownNote}]`,
+  );
+  return m < TARGET_MS;
+}
+
+console.log(`kindling validate --catalog ${catalog}: ${RUNS} runs per profile, cold and warm compile cache`);
+let allMet = true;
+const warmDir = fresh();
+try {
+  for (const profile of Object.keys(stack.render.overlays)) {
+    const cold: Run[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const dir = fresh();
+      try {
+        cold.push(runOnce(profile, dir));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    runOnce(profile, warmDir); // fills the cache, untimed
+    const warm: Run[] = [];
+    for (let i = 0; i < RUNS; i++) warm.push(runOnce(profile, warmDir));
+    allMet = report(profile, 'cold', cold) && allMet;
+    report(profile, 'warm', warm);
+  }
+} finally {
+  rmSync(warmDir, { recursive: true, force: true });
 }
 console.log(
-  `load average while measuring: ${(await import('node:os'))
-    .loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' ')} (2 cores; other work inflates these times)`,
+  `load average (1, 5, 15 min) before: ${loadBefore}, after: ${load()} (2 cores; other work inflates these times)`,
 );
 process.exitCode = allMet ? 0 : 1;
