@@ -7,10 +7,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as core from '@actions/core';
 import { loadStack } from '../catalog/index.ts';
+import { localRegistryHostingConfigMap } from '../kind/config.ts';
 import { installKind } from '../kind/install.ts';
 import { KindCli } from '../kind/kind.ts';
 import { checkDocker, hostFindings } from '../kind/preflight.ts';
+import { type Registry, registryFor } from '../kind/registry.ts';
+import { setUpKindCluster } from '../kind/setup.ts';
 import { DEFAULT_KIND_VERSION, nodeImageFor } from '../kind/versions.ts';
+import { KubeClient } from '../kube/client.ts';
 import { KubeCluster } from '../kube/cluster.ts';
 import { loadKubeConfig } from '../kube/config.ts';
 import { deployStack } from '../kube/stack.ts';
@@ -45,6 +49,7 @@ async function run(): Promise<void> {
 
   let kubeconfigPath: string;
   let extra: ((dir: string) => Promise<void>) | undefined;
+  let registry: Registry | undefined;
   if (clusterMode === 'kind') {
     const nodeImage = nodeImageFor(kindVersion, stringInput('node-image'));
     if (!nodeImage)
@@ -59,8 +64,17 @@ async function run(): Promise<void> {
     core.saveState('cluster-name', clusterName);
     core.setOutput('kind-version', kind.version);
     core.setOutput('node-image', nodeImage);
+    const registryPort = stringInput('local-registry');
+    const port = registryPort ? parseRegistryPort(registryPort) : 0;
+    registry = port ? registryFor(port) : undefined;
     await core.group(`kind create cluster ${clusterName}`, () =>
-      cli.create({ name: clusterName, nodeImage }),
+      setUpKindCluster(cli, {
+        name: clusterName,
+        nodeImage,
+        ...(registry ? { registry } : {}),
+        imageArchives: listInput('image-archives'),
+        log: (m) => core.info(m),
+      }),
     );
     kubeconfigPath = await cli.exportKubeconfig(clusterName, join(work, 'kubeconfig'));
     extra = (dir) => cli.exportLogs(clusterName, join(dir, 'kind-logs'));
@@ -76,6 +90,10 @@ async function run(): Promise<void> {
   core.setOutput('kubeconfig', kubeconfigPath);
   core.setOutput('cluster-name', clusterMode === 'kind' ? clusterName : context || '');
   const kc = loadKubeConfig({ path: kubeconfigPath, ...(context ? { context } : {}) });
+  if (registry) {
+    await new KubeClient(kc).apply(localRegistryHostingConfigMap(registry.hostPort));
+    core.setOutput('registry', `localhost:${registry.hostPort}`);
+  }
 
   const out = await deployStack({
     stack,
@@ -120,3 +138,13 @@ async function run(): Promise<void> {
 }
 
 await runAction(run);
+
+/** `local-registry`: `true` for the default port 5001, or a port number. */
+function parseRegistryPort(value: string): number {
+  if (value === 'true') return 5001;
+  if (value === 'false') return 0;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new UsageError(`input "local-registry" must be true, false or a port number (got "${value}")`);
+  return port;
+}

@@ -61,6 +61,15 @@ export class KindCli {
     await run(this.binary, ['export', 'logs', dir, '--name', name], { timeoutMs: 300_000 });
   }
 
+  /** The node containers of a cluster (`kind get nodes`). */
+  async nodes(name: string): Promise<string[]> {
+    const { stdout } = await run(this.binary, ['get', 'nodes', '--name', name], { timeoutMs: 30_000 });
+    return stdout
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  }
+
   async loadImageArchive(name: string, archive: string): Promise<void> {
     await run(this.binary, ['load', 'image-archive', archive, '--name', name], { timeoutMs: 600_000 });
   }

@@ -5,10 +5,14 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { loadStack } from '../../catalog/index.ts';
 import type { Component, Stack } from '../../catalog/types.ts';
+import { localRegistryHostingConfigMap } from '../../kind/config.ts';
 import { findKindOnPath } from '../../kind/install.ts';
 import { KindCli } from '../../kind/kind.ts';
 import { checkDocker, hostFindings } from '../../kind/preflight.ts';
+import { registryFor } from '../../kind/registry.ts';
+import { setUpKindCluster } from '../../kind/setup.ts';
 import { DEFAULT_KIND_VERSION, nodeImageFor } from '../../kind/versions.ts';
+import { KubeClient } from '../../kube/client.ts';
 import { KubeCluster } from '../../kube/cluster.ts';
 import { loadKubeConfig } from '../../kube/config.ts';
 import '../../kube/register.ts';
@@ -37,6 +41,8 @@ interface UpFlags extends SelectionFlags {
   timeout: number;
   verify: boolean;
   diagnostics?: string;
+  registry?: string | true;
+  loadImages?: string[];
 }
 
 const log = (component: string, message: string) => process.stderr.write(`[${component}] ${message}\n`);
@@ -117,7 +123,12 @@ export function registerDeploy(program: Command): void {
         `kind version (for the node image pin; default ${DEFAULT_KIND_VERSION})`,
       )
       .option('--node-image <image>', 'kind node image (default: the one pinned for the kind version)')
-      .option('--no-verify', 'skip the health checks after deploying'),
+      .option('--no-verify', 'skip the health checks after deploying')
+      .option(
+        '--registry [port]',
+        'run a local registry the nodes pull from as localhost:PORT (default 5001)',
+      )
+      .option('--load-images <archives...>', 'docker-save tarballs to load into the nodes before deploying'),
   ).action(async (flags: UpFlags) => {
     const stack = loadStack(flags.catalog);
     const started = Date.now();
@@ -128,13 +139,23 @@ export function registerDeploy(program: Command): void {
     const nodeImage = nodeImageFor(version, flags.nodeImage) ?? nodeImageFor(DEFAULT_KIND_VERSION)!;
     log('kind', `${kind.version} with ${nodeImage}`);
     const cli = new KindCli(kind.path);
-    const { created } = await cli.create({ name: flags.name, nodeImage });
-    log('kind', created ? `created cluster ${flags.name}` : `using existing cluster ${flags.name}`);
+    const registry =
+      flags.registry === undefined
+        ? undefined
+        : registryFor(flags.registry === true ? 5001 : Number(flags.registry));
+    await setUpKindCluster(cli, {
+      name: flags.name,
+      nodeImage,
+      ...(registry ? { registry } : {}),
+      imageArchives: flags.loadImages ?? [],
+      log: (m) => log('kind', m),
+    });
     const kubeconfig = await cli.exportKubeconfig(
       flags.name,
       join(mkdtempSync(join(tmpdir(), 'kindling-kc-')), 'kubeconfig'),
     );
     const kc = loadKubeConfig({ path: kubeconfig });
+    if (registry) await new KubeClient(kc).apply(localRegistryHostingConfigMap(registry.hostPort));
     const out = await rollout(stack, flags, kc, (dir) => cli.exportLogs(flags.name, join(dir, 'kind-logs')));
     if (flags.verify) await runVerify(stack, out.components, kc);
     printReachable(stack, out.components, `kind-${flags.name}`);
