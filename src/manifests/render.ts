@@ -39,13 +39,14 @@ export class RenderError extends UsageError {
  * Overlays live inside the base directory (`manifests/overlays/kind`) and list the base files
  * (`../../postgres.yaml`); kustomize only allows that with the load restrictor off.
  */
-export async function kustomize(dir: string): Promise<string> {
+export async function kustomize(dir: string, signal?: AbortSignal): Promise<string> {
   if (!existsSync(resolve(dir, 'kustomization.yaml')) && !existsSync(resolve(dir, 'kustomization.yml'))) {
     throw new UsageError(`no kustomization.yaml in ${dir}`);
   }
   try {
     const { stdout } = await run('kubectl', ['kustomize', dir], {
       maxBuffer: 64 * 1024 * 1024,
+      signal,
     });
     return stdout;
   } catch (err) {
@@ -92,6 +93,15 @@ export function overlayDir(stack: Stack, profile: string): string {
     );
   }
   return resolve(stack.dir, rel);
+}
+
+/** A `kubectl kustomize` started before the catalog was fully read (see early-render.ts). */
+export interface EarlyRender {
+  /** The overlay directory it renders. */
+  dir: string;
+  output: Promise<string>;
+  /** Stops it when the checked catalog names another directory, or none. */
+  cancel: () => void;
 }
 
 /** Renders the whole stack for a sizing profile. */

@@ -11,7 +11,14 @@ import { Locator } from './locate.ts';
 import { CLUSTER_SCOPED, containersOf, isRecord, keyOf, podTemplate } from './objects.ts';
 import { policyFindings } from './policy.ts';
 import { referenceFindings } from './references.ts';
-import { type KubeObject, kustomize, overlayDir, parseRendered, RenderError } from './render.ts';
+import {
+  type EarlyRender,
+  type KubeObject,
+  kustomize,
+  overlayDir,
+  parseRendered,
+  RenderError,
+} from './render.ts';
 import { displayPath, findKustomization, loadSources, type SourceSet } from './sources.ts';
 
 export interface ValidateOptions {
@@ -19,6 +26,8 @@ export interface ValidateOptions {
   catalog: string;
   /** Sizing overlay (catalog `render.overlays`); default `render.defaultProfile`. */
   profile?: string;
+  /** kustomize already started (startEarlyRender): used if it renders this profile's overlay, else cancelled. */
+  early?: EarlyRender;
 }
 
 export interface ValidateResult {
@@ -36,6 +45,15 @@ export interface ValidateResult {
  * UsageError (missing catalog, unknown profile, no kubectl): anything wrong in the files is a problem.
  */
 export async function validateStack(opts: ValidateOptions): Promise<ValidateResult> {
+  const adopted = { early: false };
+  try {
+    return await validate(opts, adopted);
+  } finally {
+    if (!adopted.early) opts.early?.cancel();
+  }
+}
+
+async function validate(opts: ValidateOptions, adopted: { early: boolean }): Promise<ValidateResult> {
   const catalogPath = resolve(opts.catalog);
   if (!existsSync(catalogPath)) throw new UsageError(`no such file: ${opts.catalog}`, '--catalog');
   if (statSync(catalogPath).isDirectory())
@@ -51,7 +69,9 @@ export async function validateStack(opts: ValidateOptions): Promise<ValidateResu
   // kustomize (a Go binary, ~0.3 s) runs while this process parses the sources and loads the
   // schema validators for the kinds they hold: on two cores the two overlap.
   mark('catalog');
-  const rendering = kustomize(dir).then(
+  adopted.early = opts.early?.dir === dir;
+  if (!adopted.early) opts.early?.cancel(); // now, not when done: it would compete for the CPU
+  const rendering = (adopted.early ? opts.early!.output : kustomize(dir)).then(
     (text) => {
       mark('kustomize');
       return { objects: parseRendered(text) };

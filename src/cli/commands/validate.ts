@@ -25,10 +25,13 @@ export function registerValidate(program: Command): void {
     )
     .addHelpText('after', '\nExit status: 0 no errors (warnings allowed), 1 problems found, 2 usage error.')
     .action(async (flags: ValidateFlags) => {
+      // kustomize first, so it renders on the other core while the checks load
+      const { startEarlyRender } = await import('../../manifests/early-render.ts');
+      const early = startEarlyRender(flags.catalog, flags.profile);
       // loaded here, not at start-up, so other commands do not pay for the validators
       const { validateStack } = await import('../../manifests/validate.ts');
       const out = await import('../../manifests/output.ts');
-      const result = await validateStack({ catalog: flags.catalog, profile: flags.profile });
+      const result = await validateStack({ catalog: flags.catalog, profile: flags.profile, early });
       if (flags.format === 'json') process.stdout.write(out.formatJson(result));
       else process.stdout.write(out.formatText(result));
       if (flags.format === 'github') await out.writeGithub(result);
