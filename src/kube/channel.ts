@@ -31,14 +31,20 @@ export function socketUrl(server: string, path: string): string {
   return `${server.replace(/^http/, 'ws').replace(/\/+$/, '')}${path}`;
 }
 
+/** One binary message: its channel byte, the bytes after it, and the socket (to pause it). */
+export type ChannelHandler = (channel: number, payload: Buffer, ws: WebSocket) => void;
+
 /**
- * Opens a channel socket to `path` with the kubeconfig's credentials. A refused upgrade rejects
- * with the HTTP status and the Status message the API server sent (pod not found, forbidden...).
+ * Opens a channel socket to `path` with the kubeconfig's credentials. `onMessage` is attached
+ * before the handshake completes: frames that arrive with the upgrade response are emitted before
+ * a promise continuation could attach a listener. A refused upgrade rejects with the HTTP status
+ * and the Status message the API server sent (pod not found, forbidden...).
  */
 export async function openChannelSocket(
   kc: KubeConfig,
   path: string,
   protocols: string[],
+  onMessage: ChannelHandler,
   signal?: AbortSignal,
 ): Promise<WebSocket> {
   const cluster = kc.getCurrentCluster();
@@ -51,6 +57,9 @@ export async function openChannelSocket(
       ...opts,
       perMessageDeflate: false,
     });
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (isBinary && data.length > 0) onMessage(data[0]!, data.subarray(1), ws);
+    });
     const fail = (err: Error) => {
       signal?.removeEventListener('abort', onAbort);
       reject(err);
@@ -60,9 +69,9 @@ export async function openChannelSocket(
       fail(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    // after a failed handshake ws may still emit an error: keep a listener until open
-    const onError = (err: Error) => fail(err);
-    ws.on('error', onError);
+    // ws may emit an error after a failed handshake, or before the caller's listeners are on:
+    // this listener stays so no error goes unhandled (rejecting twice is a no-op)
+    ws.on('error', (err: Error) => fail(err));
     ws.once('unexpected-response', (req, res) => {
       let body = '';
       res.setEncoding('utf8');
@@ -77,7 +86,6 @@ export async function openChannelSocket(
     });
     ws.once('open', () => {
       signal?.removeEventListener('abort', onAbort);
-      ws.off('error', onError);
       resolve(ws);
     });
   });

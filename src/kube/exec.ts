@@ -10,7 +10,14 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { WebSocket } from 'ws';
 import { formatDuration } from '../util/duration.ts';
 import { redact } from '../util/redact.ts';
-import { CHANNEL, EXEC_PROTOCOLS, frame, HIGH_WATER, openChannelSocket } from './channel.ts';
+import {
+  CHANNEL,
+  type ChannelHandler,
+  EXEC_PROTOCOLS,
+  frame,
+  HIGH_WATER,
+  openChannelSocket,
+} from './channel.ts';
 import { execOutcome, parseStatus } from './exec-status.ts';
 import type { ExecRequest, ExecResult } from './types.ts';
 
@@ -43,6 +50,8 @@ export function execInPod(
     let ws: WebSocket | undefined;
     let detachStdin = () => {};
     let done = false;
+    // created before the socket: frames can arrive before the handshake promise settles
+    const channels = receiver(req, what, (outcome) => finish(outcome));
     const finish = (outcome: { exitCode: number } | Error) => {
       if (done) return;
       done = true;
@@ -73,7 +82,15 @@ export function execInPod(
 
     const start = async () => {
       const container = req.container ?? (await defaultContainer());
-      const socket = await openChannelSocket(kc, execPath(req, container), EXEC_PROTOCOLS, abort.signal);
+      const socket = await openChannelSocket(
+        kc,
+        execPath(req, container),
+        EXEC_PROTOCOLS,
+        (channel, payload, from) => {
+          if (!done) channels.onMessage(channel, payload, from);
+        },
+        abort.signal,
+      );
       if (done) return void socket.terminate();
       ws = socket;
       if (req.stdin && socket.protocol !== 'v5.channel.k8s.io')
@@ -82,7 +99,7 @@ export function execInPod(
             `${what}: the API server speaks ${socket.protocol || 'channel.k8s.io'}, which cannot close stdin; streaming stdin needs v5.channel.k8s.io (Kubernetes 1.30+)`,
           ),
         );
-      receive(socket, req, what, finish);
+      channels.watch(socket);
       if (req.stdin)
         detachStdin = sendStdin(socket, req.stdin, (err) =>
           finish(new Error(`${what}: reading stdin: ${err.message}`)),
@@ -94,15 +111,14 @@ export function execInPod(
   });
 }
 
-/** Routes channels 1-3 of one exec socket; settles through `finish`. */
-function receive(
-  ws: WebSocket,
+/** Routes channels 1-3 of one exec socket and watches it close; settles through `finish`. */
+function receiver(
   req: ExecRequest,
   what: string,
   finish: (outcome: { exitCode: number } | Error) => void,
-): void {
+): { onMessage: ChannelHandler; watch(ws: WebSocket): void } {
   const full = new Set<Writable>();
-  const write = (sink: Writable | undefined, data: Buffer) => {
+  const write = (ws: WebSocket, sink: Writable | undefined, data: Buffer) => {
     if (!sink || sink.destroyed) return;
     if (!sink.write(data) && !full.has(sink)) {
       // hold the socket (TCP backpressure to the server) until the caller's stream drains
@@ -117,32 +133,34 @@ function receive(
   for (const sink of [req.stdout, req.stderr])
     sink?.once('error', (err) => finish(new Error(`${what}: writing output: ${err.message}`)));
   let statusText = '';
-  ws.on('message', (data: Buffer, isBinary: boolean) => {
-    if (!isBinary || data.length === 0) return;
-    const payload = data.subarray(1);
-    switch (data[0]) {
-      case CHANNEL.stdout:
-        return write(req.stdout, payload);
-      case CHANNEL.stderr:
-        return write(req.stderr, payload);
-      case CHANNEL.status: {
-        statusText += payload.toString('utf8');
-        const status = parseStatus(statusText);
-        if (!status) return;
-        const outcome = execOutcome(status);
-        return finish('exitCode' in outcome ? outcome : new Error(`${what}: ${outcome.error}`));
+  return {
+    onMessage: (channel, payload, ws) => {
+      switch (channel) {
+        case CHANNEL.stdout:
+          return write(ws, req.stdout, payload);
+        case CHANNEL.stderr:
+          return write(ws, req.stderr, payload);
+        case CHANNEL.status: {
+          statusText += payload.toString('utf8');
+          const status = parseStatus(statusText);
+          if (!status) return;
+          const outcome = execOutcome(status);
+          return finish('exitCode' in outcome ? outcome : new Error(`${what}: ${outcome.error}`));
+        }
       }
-    }
-  });
-  ws.on('error', (err) => finish(new Error(`${what}: ${err.message}`)));
-  ws.on('close', (code, reason) => {
-    const why = statusText ? `an unreadable status: ${statusText.slice(0, 200)}` : 'an exit status';
-    finish(
-      new Error(
-        `${what}: the connection closed without ${why} (close code ${code}${reason.length ? `, ${reason}` : ''})`,
-      ),
-    );
-  });
+    },
+    watch: (ws) => {
+      ws.on('error', (err) => finish(new Error(`${what}: ${err.message}`)));
+      ws.on('close', (code, reason) => {
+        const why = statusText ? `an unreadable status: ${statusText.slice(0, 200)}` : 'an exit status';
+        finish(
+          new Error(
+            `${what}: the connection closed without ${why} (close code ${code}${reason.length ? `, ${reason}` : ''})`,
+          ),
+        );
+      });
+    },
+  };
 }
 
 /** Streams `stdin` into channel 0 with backpressure, then v5's close signal. Returns a detacher. */

@@ -7,7 +7,13 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { WebSocket } from 'ws';
-import { frame, HIGH_WATER, openChannelSocket, PORT_FORWARD_PROTOCOLS } from './channel.ts';
+import {
+  type ChannelHandler,
+  frame,
+  HIGH_WATER,
+  openChannelSocket,
+  PORT_FORWARD_PROTOCOLS,
+} from './channel.ts';
 import type { Forwarded } from './types.ts';
 
 export interface PodPort {
@@ -40,15 +46,17 @@ export async function listenForwarded(
     target ??= resolve();
     const current = target;
     current
-      .then((t) =>
-        openChannelSocket(kc, portForwardPath(t), PORT_FORWARD_PROTOCOLS).then((ws) => ({ t, ws })),
-      )
+      .then(async (t) => {
+        const link = bridge(socket, t, onProblem);
+        const ws = await openChannelSocket(kc, portForwardPath(t), PORT_FORWARD_PROTOCOLS, link.onMessage);
+        return { link, ws };
+      })
       .then(
-        ({ t, ws }) => {
+        ({ link, ws }) => {
           if (socket.destroyed || !server.listening) return ws.terminate();
           channels.add(ws);
           ws.once('close', () => channels.delete(ws));
-          bridge(ws, socket, t, onProblem);
+          link.attach(ws);
         },
         (err: Error) => {
           if (target === current) target = undefined;
@@ -74,14 +82,16 @@ export async function listenForwarded(
 }
 
 /** Pipes one local connection through one port-forward channel socket. */
-function bridge(ws: WebSocket, socket: Socket, t: PodPort, onProblem: ForwardProblemSink): void {
+function bridge(
+  socket: Socket,
+  t: PodPort,
+  onProblem: ForwardProblemSink,
+): { onMessage: ChannelHandler; attach(ws: WebSocket): void } {
   const prefixPending = [true, true];
   let errorText = '';
-  ws.on('message', (data: Buffer, isBinary: boolean) => {
-    if (!isBinary || data.length === 0) return;
-    const channel = data[0]!;
+  const onMessage: ChannelHandler = (channel, data, ws) => {
     if (channel > 1) return; // one port per connection: channels 0 and 1 only
-    let payload = data.subarray(1);
+    let payload = data;
     if (prefixPending[channel]) {
       prefixPending[channel] = false;
       const port = payload.length >= 2 ? payload.readUInt16LE(0) : -1;
@@ -101,34 +111,37 @@ function bridge(ws: WebSocket, socket: Socket, t: PodPort, onProblem: ForwardPro
       ws.pause();
       socket.once('drain', () => ws.resume());
     }
-  });
-  ws.on('close', () => {
-    if (errorText) {
-      onProblem(`port-forward to ${t.namespace}/${t.pod}:${t.port}: ${errorText}`);
+  };
+  const attach = (ws: WebSocket) => {
+    ws.on('close', () => {
+      if (errorText) {
+        onProblem(`port-forward to ${t.namespace}/${t.pod}:${t.port}: ${errorText}`);
+        socket.destroy();
+      } else socket.end();
+    });
+    ws.on('error', (err) => {
+      onProblem(`port-forward to ${t.namespace}/${t.pod}:${t.port}: ${err.message}`);
       socket.destroy();
-    } else socket.end();
-  });
-  ws.on('error', (err) => {
-    onProblem(`port-forward to ${t.namespace}/${t.pod}:${t.port}: ${err.message}`);
-    socket.destroy();
-  });
-  let held = false;
-  socket.on('data', (chunk: Buffer) => {
-    ws.send(frame(0, chunk), () => {
-      if (held && ws.bufferedAmount < HIGH_WATER / 4) {
-        held = false;
-        socket.resume();
+    });
+    let held = false;
+    socket.on('data', (chunk: Buffer) => {
+      ws.send(frame(0, chunk), () => {
+        if (held && ws.bufferedAmount < HIGH_WATER / 4) {
+          held = false;
+          socket.resume();
+        }
+      });
+      if (!held && ws.bufferedAmount > HIGH_WATER) {
+        held = true;
+        socket.pause();
       }
     });
-    if (!held && ws.bufferedAmount > HIGH_WATER) {
-      held = true;
-      socket.pause();
-    }
-  });
-  // v4 cannot half-close a channel: the end of the local side ends the forwarded connection
-  socket.once('end', () => ws.close());
-  socket.once('close', () => {
-    if (ws.readyState === ws.OPEN) ws.close();
-  });
-  socket.resume();
+    // v4 cannot half-close a channel: the end of the local side ends the forwarded connection
+    socket.once('end', () => ws.close());
+    socket.once('close', () => {
+      if (ws.readyState === ws.OPEN) ws.close();
+    });
+    socket.resume();
+  };
+  return { onMessage, attach };
 }

@@ -35,7 +35,9 @@ export type ExecMode =
   /** run the command and stream its output, then drop the TCP connection (no close frame) */
   | 'drop'
   /** accept the upgrade and never answer (a wedged kubelet) */
-  | 'hang';
+  | 'hang'
+  /** without running anything, answer "ok" and Success at once, in the packets of the upgrade response */
+  | 'instant';
 
 export interface ExecCall {
   namespace: string;
@@ -44,6 +46,8 @@ export interface ExecCall {
   command: string[];
   stdin: boolean;
   protocol: string;
+  /** Set when the WebSocket of this call has closed (either side). */
+  closed?: boolean;
 }
 
 export interface KubeWsOptions {
@@ -62,7 +66,13 @@ export class KubeWsStandin {
   readonly opts: KubeWsOptions;
   readonly execCalls: ExecCall[] = [];
   /** Each port-forward connection: the pod, the ports asked for and the protocol agreed. */
-  readonly forwards: { namespace: string; pod: string; ports: number[]; protocol: string }[] = [];
+  readonly forwards: {
+    namespace: string;
+    pod: string;
+    ports: number[];
+    protocol: string;
+    closed?: boolean;
+  }[] = [];
   /** Processes started by exec that are still running (closing the socket does not stop them). */
   readonly running = new Set<ChildProcess>();
   private server: Server | undefined;
@@ -109,11 +119,6 @@ export class KubeWsStandin {
     for (const client of this.wss.clients) client.terminate();
     this.server?.closeAllConnections();
     await new Promise<void>((r) => this.server?.close(() => r()) ?? r());
-  }
-
-  /** WebSocket connections the server still holds open. */
-  openSockets(): number {
-    return this.wss.clients.size;
   }
 
   kubeConfig(): KubeConfig {
@@ -186,15 +191,29 @@ export class KubeWsStandin {
     const ports = url.searchParams.getAll('ports').map(Number);
     if (!ports.length || ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535))
       return refuse(socket, 400, 'BadRequest', 'query parameter "port" is required');
-    this.forwards.push({ namespace, pod: podName, ports, protocol });
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.portForward(ws, namespace, podName, ports));
+    const record: (typeof this.forwards)[number] = { namespace, pod: podName, ports, protocol };
+    this.forwards.push(record);
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.once('close', () => {
+        record.closed = true;
+      });
+      this.portForward(ws, namespace, podName, ports);
+    });
   }
 
   private exec(ws: WebSocket, call: ExecCall): void {
+    ws.once('close', () => {
+      call.closed = true;
+    });
     const mode = this.opts.execMode?.(call) ?? 'run';
     if (mode === 'hang') return;
     const send = (channel: number, data: Buffer | string) =>
       ws.send(Buffer.concat([Buffer.from([channel]), Buffer.from(data)]));
+    if (mode === 'instant') {
+      send(1, 'ok\n');
+      send(3, JSON.stringify({ metadata: {}, status: 'Success' }));
+      return ws.close(1000);
+    }
     const child = spawn(call.command[0] ?? '', call.command.slice(1), {
       stdio: [call.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });

@@ -13,6 +13,7 @@ const MODES: Record<string, ExecMode> = {
   'mute-0': 'close-without-status',
   'drop-0': 'drop',
   'wedged-0': 'hang',
+  'quick-0': 'instant',
 };
 
 function pod(name: string, containers = ['app'], annotations?: Record<string, string>) {
@@ -74,6 +75,16 @@ describe('KubeCluster.exec over the stand-in exec WebSocket API', () => {
     });
     // the caller owns its streams
     expect(out.stream.writableEnded).toBe(false);
+  });
+
+  it('frames that arrive with the upgrade response are not lost', async () => {
+    const out = collect();
+    expect(
+      await s.cluster.exec({ namespace: NS, pod: 'quick-0', command: ['true'], stdout: out.stream }),
+    ).toEqual({
+      exitCode: 0,
+    });
+    expect(out.text()).toBe('ok\n');
   });
 
   it('a non-zero exit is the ExitCode cause of NonZeroExitCode, never 0', async () => {
@@ -158,7 +169,9 @@ describe('KubeCluster.exec over the stand-in exec WebSocket API', () => {
     ).rejects.toThrow(/exec in pod demo\/wedged-0 \(sleep 30\) did not finish within 300ms/);
     expect(Date.now() - t0).toBeLessThan(2000);
     // the socket was let go of, not left open to keep the process alive
-    await expect.poll(() => s.ws.openSockets()).toBe(0);
+    await expect
+      .poll(() => s.ws.execCalls.at(-1), { timeout: 5000 })
+      .toMatchObject({ pod: 'wedged-0', closed: true });
   });
 
   it('a command that cannot start is an error with the API server message, not an exit code', async () => {
