@@ -52,6 +52,7 @@ describe('deploy action (bundle)', () => {
       'components',
       'time-to-ready',
       'diagnostics-dir',
+      'registry',
     ]);
   });
   it('cluster kind without a Docker engine fails with "Docker is needed", creates nothing', async () => {
