@@ -10,7 +10,9 @@ export interface ExecRequest {
   pod: string;
   container?: string;
   command: readonly string[];
+  /** Streamed with backpressure; its end closes the remote stdin (needs v5.channel.k8s.io). */
   stdin?: Readable;
+  /** Written with backpressure (the socket waits while the stream is full) and left open: the caller ends it. */
   stdout?: Writable;
   stderr?: Writable;
   /** Kill the wait (not the remote process, which the API cannot do) after this many ms. */
