@@ -1,8 +1,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { loadAll } from 'js-yaml';
+import { constructFromEvents, parseEvents } from 'js-yaml';
 import type { Problem } from '../util/problem.ts';
 import { lineAt, parseYamlSource, type SourceDoc } from '../util/yaml-source.ts';
+import { documentRegions } from './doc-regions.ts';
 import { text } from './findings.ts';
 import { asArray, get, isKubeObject, isRecord, objectKey, str } from './objects.ts';
 
@@ -230,19 +231,43 @@ export function readLazily(file: string, text: string, problems: Problem[]): Laz
     return full;
   };
   let values: unknown[];
+  /** Each kept value's index among all the file's documents (empty ones are dropped). */
+  let origin: number[] = [];
+  let regions: string[] | undefined;
   try {
-    values = loadAll(text).filter((v) => v !== null && v !== undefined);
+    const events = parseEvents(text, {});
+    const all = constructFromEvents(events, { source: text }); // what js-yaml's loadAll does
+    values = [];
+    all.forEach((v, j) => {
+      if (v === null || v === undefined) return;
+      values.push(v);
+      origin.push(j);
+    });
+    regions = documentRegions(text, events);
   } catch {
     // js-yaml's message has no position we trust: let `yaml` say what and where
     const r = parseYamlSource(file, text);
     problems.push(...r.problems);
     full = r.docs;
     values = r.docs.map((d) => d.value);
+    origin = [];
   }
+  const own: (SourceDoc | undefined)[] = [];
+  /** Positions of one document, parsing only its own text when the file splits cleanly. */
+  const ownPositions = (i: number): SourceDoc | undefined => {
+    const j = origin[i];
+    if (own[i] || !regions || j === undefined || regions[j] === undefined) return own[i];
+    const r = parseYamlSource(file, regions[j]);
+    if (r.docs.length === 1 && r.problems.length === 0) own[i] = { ...r.docs[0]!, index: j };
+    else regions = undefined; // `yaml` sees it differently: read the file as a whole from now on
+    return own[i];
+  };
   return values.map((value, i) => ({
     file,
     value,
     get src() {
+      const mine = ownPositions(i);
+      if (mine) return mine;
       const docs = positions();
       return docs[i] ?? docs.at(-1) ?? parseYamlSource(file, '{}\n').docs[0]!;
     },
