@@ -18,6 +18,8 @@ export interface StreamedArtifact {
 }
 
 const HEAD_BYTES = 4096;
+/** Input block of the compressor (see ZLIB_CHUNK). */
+const BLOCK = 256 * 1024;
 
 /**
  * Streams one command's stdout → compression → sha256/byte tee → S3 multipart upload, without
@@ -50,11 +52,23 @@ export async function streamArtifact(args: {
     settle = r;
   });
 
+  // pipes deliver ≤ 64 KiB reads; the compressor gets BLOCK-sized inputs (one thread-pool job each)
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const takeBlock = () => {
+    const block = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
+    return block;
+  };
   const gate = new Transform({
+    highWaterMark: BLOCK,
     transform(chunk: Buffer, _enc, cb) {
       rawBytes += chunk.length;
       if (head.length < HEAD_BYTES) head = Buffer.concat([head, chunk.subarray(0, HEAD_BYTES - head.length)]);
-      cb(null, chunk);
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      cb(null, pendingBytes >= BLOCK ? takeBlock() : undefined);
     },
     flush(cb) {
       // hold the end of the stream until the producing command has exited
@@ -71,7 +85,7 @@ export async function streamArtifact(args: {
           failure ??= err;
           return cb(err);
         }
-        cb();
+        cb(null, pendingBytes ? takeBlock() : undefined);
       });
     },
   });
@@ -133,7 +147,7 @@ function stderrNote(stderr: string): string {
 }
 
 function withAbortNote(failure: Error, uploadError: unknown): Error {
-  // lib-storage replaces the original error when aborting the multipart upload fails too
+  // the multipart uploader attaches the abort's own failure as the cause
   const cause = (uploadError as { cause?: unknown } | undefined)?.cause;
   if (cause instanceof Error && failure instanceof FailedError)
     return new FailedError(`${failure.message}; aborting the multipart upload also failed: ${cause.message}`);

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { keyspaceDbs } from './sources/common.ts';
 
 /** A Redis connection from a `redis://` / `rediss://` URL, failing fast instead of retrying forever. */
 export function redisClient(url: URL | { path: string }, db = 0): Redis {
@@ -26,12 +27,6 @@ export function redisClient(url: URL | { path: string }, db = 0): Redis {
 }
 
 /** Databases that hold keys, from `INFO keyspace` (`db0:keys=3,expires=1,...`). */
-export function keyspaceDbs(info: string): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const m of info.matchAll(/^db(\d+):keys=(\d+)/gm)) out.set(Number(m[1]), Number(m[2]));
-  return out;
-}
-
 export async function totalKeys(client: Redis): Promise<Map<number, number>> {
   return keyspaceDbs(await client.info('keyspace'));
 }

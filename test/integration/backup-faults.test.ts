@@ -38,11 +38,15 @@ async function s3StandInProxy(
     const url = new URL(req.url ?? '/', 'http://x');
     seen.push(`${req.method} ${url.pathname}${url.search}`);
     const fail = (status: number, code: string, message: string) => {
+      // answer once the body is read: answering mid-body races the client's write into EPIPE,
+      // and the SDK's last retry would then report the broken pipe instead of S3's error
       req.resume();
-      res.writeHead(status, { 'content-type': 'application/xml' });
-      res.end(
-        `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>standin</RequestId></Error>`,
-      );
+      req.once('end', () => {
+        res.writeHead(status, { 'content-type': 'application/xml' });
+        res.end(
+          `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>standin</RequestId></Error>`,
+        );
+      });
     };
     const key = /Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1];
     if (opts.acceptKey && key !== opts.acceptKey)

@@ -65,3 +65,10 @@ export function parseInfo(text: string): Map<string, string> {
   }
   return out;
 }
+
+/** `INFO keyspace` → database number → key count. */
+export function keyspaceDbs(info: string): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const m of info.matchAll(/^db(\d+):keys=(\d+)/gm)) out.set(Number(m[1]), Number(m[2]));
+  return out;
+}

@@ -96,18 +96,21 @@ export const postgresSource: BackupSource = {
 
   async backup(ctx) {
     const mdb = maintenanceDb(ctx.spec);
-    const tool = await capture(
-      ctx.target.runner,
-      pgCommand(ctx.target, ctx.component, ctx.spec, ['pg_dump', '--version'], mdb),
-    );
+    // independent look-ups, run at once (each is a process start, or an exec round trip on kube)
+    const [tool, [serverVersion], rows] = await Promise.all([
+      capture(
+        ctx.target.runner,
+        pgCommand(ctx.target, ctx.component, ctx.spec, ['pg_dump', '--version'], mdb),
+      ),
+      query(ctx, mdb, 'SHOW server_version'),
+      query(
+        ctx,
+        mdb,
+        "SELECT datname || '|' || pg_encoding_to_char(encoding) || '|' || datcollate || '|' || datctype FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname",
+      ),
+    ]);
     if (tool.exitCode !== 0)
       throw new Error(`pg_dump --version exited ${tool.exitCode}: ${tool.stderr.trim()}`);
-    const [serverVersion] = await query(ctx, mdb, 'SHOW server_version');
-    const rows = await query(
-      ctx,
-      mdb,
-      "SELECT datname || '|' || pg_encoding_to_char(encoding) || '|' || datcollate || '|' || datctype FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname",
-    );
     const present: DatabaseInfo[] = rows.map((r) => {
       const [name, encoding, collate, ctype] = r.split('|') as [string, string, string, string];
       return { name, encoding, collate, ctype };

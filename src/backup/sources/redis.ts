@@ -16,17 +16,20 @@ import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { BackupSpec, Component } from '../../catalog/types.ts';
-import {
-  canonicalValue,
-  copyAllKeys,
-  keyspaceDbs,
-  redisClient,
-  scratchDir,
-  startScratchRedis,
-} from '../redis-data.ts';
 import { type CommandSpec, capture } from '../runner.ts';
 import type { BackupSource, Fingerprint, RestoreContext, TargetAccess } from '../types.ts';
-import { localEndpoint, optionalStringParam, parseInfo, podOf, sleep, unknownParams } from './common.ts';
+import {
+  keyspaceDbs,
+  localEndpoint,
+  optionalStringParam,
+  parseInfo,
+  podOf,
+  sleep,
+  unknownParams,
+} from './common.ts';
+
+/** ioredis loads only for local restores and drills: a backup does not need it. */
+const redisData = () => import('../redis-data.ts');
 
 const SAMPLE = 200;
 
@@ -184,6 +187,7 @@ export const redisSource: BackupSource = {
   async fingerprint(ctx) {
     const url = ctx.target.kind === 'local' ? localEndpoint(ctx.target, ctx.component, ctx.spec) : undefined;
     if (!url) throw new Error('Redis drills run on target local');
+    const { redisClient, canonicalValue } = await redisData();
     const client = redisClient(url);
     await client.connect();
     try {
@@ -213,6 +217,7 @@ async function restoreLocal(
   ctx: RestoreContext,
   artifact: import('../manifest.ts').ArtifactRecord,
 ): Promise<string[]> {
+  const { scratchDir, startScratchRedis, redisClient, copyAllKeys } = await redisData();
   const scratch = scratchDir();
   try {
     await pipeline(await ctx.open(artifact), createWriteStream(join(scratch.dir, 'dump.rdb')));
