@@ -24,6 +24,8 @@ export function startEarlyRender(catalog: string, profile?: string): EarlyRender
     const dir = resolve(dirname(abs), rel);
     const abort = new AbortController();
     const output = kustomize(dir, abort.signal);
+    if (process.env.KINDLING_TIMING)
+      process.stderr.write(`timing: kustomize started early (process ${Math.round(performance.now())}ms)\n`);
     output.catch(() => {}); // its verdict is read by whoever adopts it; a cancelled one is nobody's
     return { dir, output, cancel: () => abort.abort() };
   } catch {
