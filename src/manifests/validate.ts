@@ -80,7 +80,7 @@ async function validate(opts: ValidateOptions, adopted: { early: boolean }): Pro
   );
   const sources = loadSources(dir);
   mark('sources parsed');
-  await preloadSchemas(sources.objects.map((s) => s.value as KubeObject));
+  preloadSchemas(sources.objects.map((s) => s.value as KubeObject));
   const problems: Problem[] = [...catalog.problems, ...sources.problems, ...duplicateProblems(sources)];
   const kfile = displayPath(findKustomization(dir) ?? dir);
 
