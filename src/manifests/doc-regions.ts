@@ -22,9 +22,11 @@ export function documentRegions(text: string, events: readonly Event[]): string[
     else return undefined; // a bare document after `...`
   }
   if (next !== markers.length) return undefined;
+  let line = 0; // newlines before `start`, counted once over the file
+  let from = 0;
   return starts.map((start, i) => {
-    const end = starts[i + 1] ?? text.length;
-    const linesBefore = start === 0 ? 0 : text.slice(0, start).split('\n').length - 1;
-    return '\n'.repeat(linesBefore) + text.slice(start, end);
+    for (let nl = text.indexOf('\n', from); nl !== -1 && nl < start; nl = text.indexOf('\n', nl + 1)) line++;
+    from = start;
+    return '\n'.repeat(line) + text.slice(start, starts[i + 1] ?? text.length);
   });
 }
