@@ -20,7 +20,7 @@ const FILES = [...yamlFiles(join(ROOT, 'manifests')), ...yamlFiles(join(ROOT, 't
 /** Every path into a value: the places a finding can point at. */
 function paths(v: unknown, at: Path = []): Path[] {
   const out: Path[] = [at];
-  if (Array.isArray(v)) v.forEach((x, i) => out.push(...paths(x, [...at, i])));
+  if (Array.isArray(v)) for (const [i, x] of v.entries()) out.push(...paths(x, [...at, i]));
   else if (v && typeof v === 'object')
     for (const [k, x] of Object.entries(v)) out.push(...paths(x, [...at, k]));
   return out;
