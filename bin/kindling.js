@@ -12,5 +12,12 @@ if (major < 24) {
 // type-stripped sources and V8 code between runs: a repeated command skips most compilation.
 // NODE_DISABLE_COMPILE_CACHE=1 turns it off.
 (await import('node:module')).enableCompileCache?.();
+// A reader that goes away (`kindling --help | head`) is not an error worth a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -54,3 +54,20 @@ describe('kindling CLI', () => {
     }
   });
 });
+
+describe('kindling as a process', () => {
+  it('exits quietly when its reader goes away (kindling --help | head -1)', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, ['bin/kindling.js', '--help'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += String(d);
+    });
+    child.stdout.destroy(); // the reader closes before kindling writes
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect(stderr).not.toMatch(/EPIPE|at .*\.js:\d+/);
+    expect(code).toBe(0);
+  });
+});
