@@ -5,10 +5,11 @@
  * otherwise it is streamed through. Per bucket an index artifact (key, size, ETag of every object)
  * goes through the normal pipeline, so the manifest hashes the list of what was copied.
  */
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { BackupSpec, Component } from '../../catalog/types.ts';
 import { S3Store } from '../../store/s3.ts';
 import { addSecret } from '../../util/redact.ts';
+import { inProgressKey, manifestKey } from '../manifest.ts';
 import type { BackupSource, TargetAccess } from '../types.ts';
 import { localEndpoint, stringListParam, unknownParams } from './common.ts';
 
@@ -48,6 +49,15 @@ async function sourceStore(
   return { store, close: () => fwd.close() };
 }
 
+/**
+ * Is the component's S3 server also the backup store? Asked of the server itself: it is when the
+ * source connection sees `marker` (an object just written through the store). URLs cannot tell —
+ * on kube the source is a port-forward, the store an ingress or a node port of the same MinIO.
+ */
+async function storeIsSource(src: S3Store, bucket: string, marker: string): Promise<boolean> {
+  return Boolean(await src.head(bucket, marker).catch(() => undefined));
+}
+
 export const s3CopySource: BackupSource = {
   type: 's3-copy',
   validate: (spec) => [...unknownParams(spec, ['buckets']), ...stringListParam(spec, 'buckets', true)],
@@ -55,7 +65,11 @@ export const s3CopySource: BackupSource = {
   async backup(ctx) {
     const src = await sourceStore(ctx.target, ctx.component, ctx.spec);
     try {
-      const serverSide = src.store.sameServerAs(ctx.store) && ctx.target.kind === 'local';
+      const serverSide = await storeIsSource(
+        src.store,
+        ctx.location.bucket,
+        inProgressKey(ctx.location, ctx.backupId),
+      );
       const artifacts = [];
       const counts: Record<string, number> = {};
       for (const bucket of ctx.spec.buckets as string[]) {
@@ -64,7 +78,7 @@ export const s3CopySource: BackupSource = {
         });
         for (const o of objects) {
           const dest = ctx.keyFor(`${bucket}/${o.key}`);
-          if (serverSide) await ctx.store.copy(bucket, o.key, ctx.location.bucket, dest);
+          if (serverSide) await src.store.copy(bucket, o.key, ctx.location.bucket, dest);
           else
             await ctx.store.upload(ctx.location.bucket, dest, await src.store.getStream(bucket, o.key), {
               expectedBytes: () => o.size,
@@ -74,9 +88,9 @@ export const s3CopySource: BackupSource = {
         const index = `${objects.map((o) => JSON.stringify({ key: o.key, size: o.size, etag: o.etag })).join('\n')}\n`;
         artifacts.push(
           await ctx.artifact(`${bucket}.index.jsonl`, {
+            // not waiting for 'finish': the pipeline finishes the stream only once this returned
             produce: async (stdout) => {
-              Readable.from([Buffer.from(index)]).pipe(stdout);
-              await new Promise((r) => stdout.once('finish', r));
+              stdout.end(Buffer.from(index));
               return { exitCode: 0, stderr: '' };
             },
             description: serverSide ? `CopyObject ${bucket}/* (server-side)` : `GetObject+Upload ${bucket}/*`,
@@ -108,7 +122,11 @@ export const s3CopySource: BackupSource = {
   async restore(ctx) {
     const src = await sourceStore(ctx.target, ctx.component, ctx.spec);
     try {
-      const serverSide = src.store.sameServerAs(ctx.store) && ctx.target.kind === 'local';
+      const serverSide = await storeIsSource(
+        src.store,
+        ctx.location.bucket,
+        manifestKey(ctx.location, ctx.manifest.id),
+      );
       for (const a of ctx.record.artifacts) {
         const bucket = String(a.meta?.bucket);
         const lines = (await streamText(await ctx.open(a))).split('\n').filter(Boolean);
@@ -117,7 +135,7 @@ export const s3CopySource: BackupSource = {
         for (const line of lines) {
           const o = JSON.parse(line) as { key: string; size: number };
           const from = `${prefix}${bucket}/${o.key}`;
-          if (serverSide) await ctx.store.copy(ctx.location.bucket, from, bucket, o.key);
+          if (serverSide) await src.store.copy(ctx.location.bucket, from, bucket, o.key);
           else
             await src.store.upload(bucket, o.key, await ctx.store.getStream(ctx.location.bucket, from), {
               expectedBytes: () => o.size,
