@@ -98,6 +98,7 @@ interface RawCatalog {
   render: Stack['render'];
   shared?: Stack['shared'];
   groups?: Record<string, string>;
+  policy?: Partial<Stack['policy']>;
   profiles: Record<string, string[]>;
   components: Record<string, RawComponent>;
 }
@@ -130,6 +131,11 @@ function normalise(raw: RawCatalog, file: string, dir: string, src: SourceDoc): 
     groups: raw.groups ?? {},
     profiles: raw.profiles,
     components,
+    policy: {
+      defaultCredentials: raw.policy?.defaultCredentials ?? [],
+      defaultCredentialsInPasswordFields: raw.policy?.defaultCredentialsInPasswordFields ?? [],
+      strictProfiles: raw.policy?.strictProfiles ?? ['production'],
+    },
     lines,
   };
 }

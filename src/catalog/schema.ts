@@ -37,6 +37,15 @@ export const catalogSchema = {
       properties: { manifests: { type: 'array', items: { type: 'string' } } },
     },
     groups: { type: 'object', additionalProperties: { type: 'string' } },
+    policy: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        defaultCredentials: { type: 'array', items: { type: 'string', minLength: 1 } },
+        defaultCredentialsInPasswordFields: { type: 'array', items: { type: 'string', minLength: 1 } },
+        strictProfiles: { type: 'array', items: { type: 'string' } },
+      },
+    },
     profiles: {
       type: 'object',
       additionalProperties: { type: 'array', minItems: 1, items: name },

@@ -68,6 +68,16 @@ export interface Component {
   readyTimeout?: string;
 }
 
+/** Policy knobs for `kindling validate` that are facts about this stack, not about kindling. */
+export interface StackPolicy {
+  /** Published default passwords: a finding wherever they appear in a Secret or env value. */
+  defaultCredentials: string[];
+  /** Published defaults that only count in a password-like field (admin/admin, nacos/nacos). */
+  defaultCredentialsInPasswordFields: string[];
+  /** Sizing profiles where a default credential is an error (a warning elsewhere). */
+  strictProfiles: string[];
+}
+
 export interface Stack {
   /** Absolute path of the catalog file. */
   file: string;
@@ -83,6 +93,7 @@ export interface Stack {
   groups: Record<string, string>;
   profiles: Record<string, string[]>;
   components: Record<string, Component>;
+  policy: StackPolicy;
   /** Line of each component's key in the catalog, for error messages. */
   lines: Record<string, number>;
 }

@@ -3,29 +3,40 @@ import { showObject, text } from './findings.ts';
 import { asArray, containersOf, isRecord, type PodTemplate, podTemplate, secretValues } from './objects.ts';
 import type { KubeObject } from './render.ts';
 
-/**
- * Default credentials published in the seed's README. They are fine on a throw-away kind cluster
- * and a finding anywhere else.
- */
-const DEFAULT_PASSWORDS = new Set(['changeme', 'minioadmin123', 'Milvus']);
-/** Defaults that are only a password when they sit in a password field (admin/admin, nacos/nacos). */
-const DEFAULT_PASSWORDS_IN_PASSWORD_FIELDS = new Set(['admin', 'nacos', 'minioadmin', 'root', 'password']);
 const PASSWORD_KEY = /pass(word)?|secret|token|credential/i;
-/** Profiles where a default credential is an error rather than a warning. */
-export const STRICT_CREDENTIAL_PROFILES = new Set(['production']);
 
-export function isDefaultCredential(key: string, value: string): boolean {
-  const v = value.trim();
-  return DEFAULT_PASSWORDS.has(v) || (PASSWORD_KEY.test(key) && DEFAULT_PASSWORDS_IN_PASSWORD_FIELDS.has(v));
+/** Which values are published defaults: from the catalog's `policy` (facts about the stack, not kindling). */
+export interface CredentialPolicy {
+  defaultCredentials: readonly string[];
+  defaultCredentialsInPasswordFields: readonly string[];
+  strictProfiles: readonly string[];
 }
 
-export function policyFindings(objects: readonly KubeObject[], profile: string): Finding[] {
+export const NO_CREDENTIAL_POLICY: CredentialPolicy = {
+  defaultCredentials: [],
+  defaultCredentialsInPasswordFields: [],
+  strictProfiles: [],
+};
+
+export function isDefaultCredential(key: string, value: string, policy: CredentialPolicy): boolean {
+  const v = value.trim();
+  return (
+    policy.defaultCredentials.includes(v) ||
+    (PASSWORD_KEY.test(key) && policy.defaultCredentialsInPasswordFields.includes(v))
+  );
+}
+
+export function policyFindings(
+  objects: readonly KubeObject[],
+  profile: string,
+  credentials: CredentialPolicy = NO_CREDENTIAL_POLICY,
+): Finding[] {
   const templates = objects.map(podTemplate).filter((t): t is PodTemplate => t !== undefined);
-  const credentialSeverity = STRICT_CREDENTIAL_PROFILES.has(profile) ? 'error' : 'warning';
+  const credentialSeverity = credentials.strictProfiles.includes(profile) ? 'error' : 'warning';
   return [
     ...templates.flatMap(containerFindings),
-    ...objects.flatMap((o) => credentialFindings(o, credentialSeverity)),
-    ...templates.flatMap((t) => envCredentialFindings(t, credentialSeverity)),
+    ...objects.flatMap((o) => credentialFindings(o, credentialSeverity, credentials)),
+    ...templates.flatMap((t) => envCredentialFindings(t, credentialSeverity, credentials)),
   ];
 }
 
@@ -91,10 +102,14 @@ function containerFindings(t: PodTemplate): Finding[] {
   return out;
 }
 
-function credentialFindings(o: KubeObject, severity: Finding['severity']): Finding[] {
+function credentialFindings(
+  o: KubeObject,
+  severity: Finding['severity'],
+  policy: CredentialPolicy,
+): Finding[] {
   if (o.kind !== 'Secret') return [];
   return secretValues(o)
-    .filter((v) => isDefaultCredential(v.key, v.value))
+    .filter((v) => isDefaultCredential(v.key, v.value, policy))
     .map((v) => ({
       severity,
       rule: 'default-credential',
@@ -104,7 +119,11 @@ function credentialFindings(o: KubeObject, severity: Finding['severity']): Findi
     }));
 }
 
-function envCredentialFindings(t: PodTemplate, severity: Finding['severity']): Finding[] {
+function envCredentialFindings(
+  t: PodTemplate,
+  severity: Finding['severity'],
+  policy: CredentialPolicy,
+): Finding[] {
   const out: Finding[] = [];
   for (const c of containersOf(t))
     asArray(c.value.env).forEach((e, i) => {
@@ -113,7 +132,7 @@ function envCredentialFindings(t: PodTemplate, severity: Finding['severity']): F
         typeof e.name === 'string' &&
         typeof e.value === 'string' &&
         PASSWORD_KEY.test(e.name) &&
-        isDefaultCredential(e.name, e.value)
+        isDefaultCredential(e.name, e.value, policy)
       )
         out.push({
           severity,
