@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadStack } from '../../src/catalog/load.ts';
-import { NO_CREDENTIAL_POLICY, policyFindings } from '../../src/manifests/policy.ts';
+import { type CredentialPolicy, NO_CREDENTIAL_POLICY, policyFindings } from '../../src/manifests/policy.ts';
 import type { KubeObject } from '../../src/manifests/render.ts';
 
 const secret = (data: Record<string, string>): KubeObject => ({
@@ -10,13 +10,13 @@ const secret = (data: Record<string, string>): KubeObject => ({
   stringData: data,
 });
 const policy = loadStack('manifests/stack.yaml').policy;
-const credentialFindings = (o: KubeObject, profile: string, p = policy) =>
+const credentialFindings = (o: KubeObject, profile: string, p: CredentialPolicy = policy) =>
   policyFindings([o], profile, p).filter((f) => f.rule === 'default-credential');
 
 describe('default credentials come from the catalog policy', () => {
   it('reports the seed defaults: errors under a strict profile, warnings elsewhere', () => {
     const o = secret({ POSTGRES_PASSWORD: 'changeme', NACOS_PASSWORD: 'nacos', USER: 'admin' });
-    expect(credentialFindings(o, 'production').map((f) => [f.severity, f.path.join('.')])).toEqual([
+    expect(credentialFindings(o, 'production').map((f) => [f.severity, (f.path ?? []).join('.')])).toEqual([
       ['error', 'stringData.POSTGRES_PASSWORD'],
       ['error', 'stringData.NACOS_PASSWORD'],
     ]);
