@@ -22,7 +22,7 @@ import { deployTable } from '../../report/deploy-summary.ts';
 import { formatDuration } from '../../util/duration.ts';
 import { FailedError } from '../../util/errors.ts';
 import { catalogOption, durationOption } from '../options.ts';
-import { type SelectionFlags, selectionFrom } from './selection.ts';
+import { type SelectionFlags, selectionFrom, withSelectionFlags } from './selection.ts';
 
 interface DeployFlags extends SelectionFlags {
   catalog: string;
@@ -48,14 +48,7 @@ interface UpFlags extends SelectionFlags {
 const log = (component: string, message: string) => process.stderr.write(`[${component}] ${message}\n`);
 
 function selectionOptions(cmd: Command): Command {
-  return cmd
-    .option(
-      '--profile <names>',
-      'components to deploy: minimal, full, analytics, messaging, monitoring, comma-composable',
-      'minimal',
-    )
-    .option('--components <list>', 'component names (added to --profile), comma separated')
-    .option('--sizing <overlay>', 'kustomize overlay: kind or production', 'kind')
+  return withSelectionFlags(cmd)
     .addOption(durationOption('--timeout <duration>', 'deadline for each component to become ready', '10m'))
     .option('--diagnostics <dir>', 'where to write diagnostics on failure')
     .option('--rendered <file>', 'apply this rendered YAML instead of running kustomize on the overlay')

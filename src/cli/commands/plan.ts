@@ -5,7 +5,7 @@ import { planStack } from '../../kube/stack.ts';
 import { parseRendered } from '../../manifests/render.ts';
 import { phaseName, planSequence } from '../../plan/order.ts';
 import { catalogOption } from '../options.ts';
-import { type SelectionFlags, selectionFrom } from './selection.ts';
+import { type SelectionFlags, selectionFrom, withSelectionFlags } from './selection.ts';
 
 interface PlanFlags extends SelectionFlags {
   catalog: string;
@@ -15,16 +15,9 @@ interface PlanFlags extends SelectionFlags {
 
 /** `kindling plan`: the ordered objects the deploy would apply. Needs no cluster. */
 export function registerPlan(program: Command): void {
-  program
-    .command('plan')
-    .description('print the objects `deploy` would apply, in order, with no cluster')
-    .option(
-      '--profile <names>',
-      'components to deploy: minimal, full, analytics, messaging, monitoring, comma-composable',
-      'minimal',
-    )
-    .option('--components <list>', 'component names (added to --profile), comma separated')
-    .option('--sizing <overlay>', 'kustomize overlay: kind or production', 'kind')
+  withSelectionFlags(
+    program.command('plan').description('print the objects `deploy` would apply, in order, with no cluster'),
+  )
     .option('--rendered <file>', 'use this rendered YAML instead of running kustomize')
     .option('--json', 'print JSON')
     .addOption(catalogOption())
