@@ -281,10 +281,9 @@ export interface RunningRedis extends Running {
   url: string;
 }
 
-export async function startRedis(opts: { password?: string; config?: string[] } = {}): Promise<RunningRedis> {
-  const dir = tempDir('redis');
-  const port = await freePort();
-  const args = [
+/** redis-server's argv for a throwaway instance; later `config` flags override the defaults. */
+export function redisServerArgs(port: number, dir: string, config: readonly string[] = []): string[] {
+  return [
     '--port',
     String(port),
     '--bind',
@@ -295,8 +294,14 @@ export async function startRedis(opts: { password?: string; config?: string[] } 
     '',
     '--appendonly',
     'no',
-    ...(opts.config ?? []),
+    ...config,
   ];
+}
+
+export async function startRedis(opts: { password?: string; config?: string[] } = {}): Promise<RunningRedis> {
+  const dir = tempDir('redis');
+  const port = await freePort();
+  const args = redisServerArgs(port, dir, opts.config);
   if (opts.password) args.push('--requirepass', opts.password);
   const child = spawnQuiet('redis-server', args);
   await waitFor('redis', () => tcpOpen(port));

@@ -4,16 +4,17 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisCommands } from '../../src/probes/resp.ts';
 import { type VerifyOptions, verifyStack } from '../../src/probes/verify-stack.ts';
 import type { CheckResult, VerifyReport } from '../../src/report/results.ts';
+import { runCli } from '../harness/cli.ts';
 import {
   describeWithServices,
   freePort,
   psql,
   type RunningRedis,
+  redisServerArgs,
   startPrometheus,
   startRedis,
   waitFor,
@@ -360,24 +361,9 @@ describeWithServices('verify on target local against real servers (and named sta
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'kindling-late-redis-'));
     const late = setTimeout(() => {
-      lateRedis = spawn(
-        'redis-server',
-        [
-          '--port',
-          String(port),
-          '--bind',
-          '127.0.0.1',
-          '--dir',
-          dir,
-          '--save',
-          '',
-          '--appendonly',
-          'yes',
-          '--maxmemory-policy',
-          'allkeys-lru',
-        ],
-        { stdio: 'ignore' },
-      );
+      // configured like the seed's Redis, so its checks pass once it is up
+      const config = ['--appendonly', 'yes', '--maxmemory-policy', 'allkeys-lru'];
+      lateRedis = spawn('redis-server', redisServerArgs(port, dir, config), { stdio: 'ignore' });
     }, 3000);
     let lateRedis: ReturnType<typeof spawn> | undefined;
     fx.standIns.nacos.setState('starting');
@@ -573,22 +559,10 @@ describeWithServices('verify on target local against real servers (and named sta
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
     async function cli(args: string[]): Promise<number> {
-      out = '';
-      err = '';
-      const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-        out += String(s);
-        return true;
-      });
-      const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-        err += String(s);
-        return true;
-      });
-      try {
-        return await main(['verify', ...args]);
-      } finally {
-        o.mockRestore();
-        e.mockRestore();
-      }
+      const r = await runCli(['verify', ...args]);
+      out = r.out;
+      err = r.err;
+      return r.code;
     }
     const endpointArgs = (overrides: Record<string, string> = {}) =>
       Object.entries({ ...fx.flags, ...overrides }).flatMap(([k, v]) => ['--endpoint', `${k}=${v}`]);
