@@ -113,7 +113,10 @@ async function validate(opts: ValidateOptions, adopted: { early: boolean }): Pro
   const locator = new Locator(sources, kfile);
   const findings: Finding[] = [];
   for (const list of await Promise.all(objects.map(checkObject))) findings.push(...list);
-  findings.push(...referenceFindings(objects, stack.namespace), ...policyFindings(objects, profile, stack.policy));
+  findings.push(
+    ...referenceFindings(objects, stack.namespace),
+    ...policyFindings(objects, profile, stack.policy),
+  );
   for (const f of findings) {
     const at = locator.locate(f.object, f.path, f.preferBase);
     problems.push({ severity: f.severity, file: at.file, line: at.line, rule: f.rule, message: f.message });

@@ -212,7 +212,8 @@ export class KubeWsStandin {
     if (mode === 'instant') {
       send(1, 'ok\n');
       send(3, JSON.stringify({ metadata: {}, status: 'Success' }));
-      return ws.close(1000);
+      ws.close(1000);
+      return;
     }
     const child = spawn(call.command[0] ?? '', call.command.slice(1), {
       stdio: [call.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
