@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { pipeline, Transform, type Writable } from 'node:stream';
 import type { S3Store } from '../store/s3.ts';
 import { FailedError } from '../util/errors.ts';
+import { youngGcPacer } from '../util/young-gc.ts';
 import { type Compression, compressor } from './compression.ts';
 import { formatBytes } from './format.ts';
 import type { CommandResult } from './runner.ts';
@@ -18,8 +19,6 @@ export interface StreamedArtifact {
 }
 
 const HEAD_BYTES = 4096;
-/** Input block of the compressor (see ZLIB_CHUNK). */
-const BLOCK = 256 * 1024;
 
 /**
  * Streams one command's stdout → compression → sha256/byte tee → S3 multipart upload, without
@@ -52,23 +51,13 @@ export async function streamArtifact(args: {
     settle = r;
   });
 
-  // pipes deliver ≤ 64 KiB reads; the compressor gets BLOCK-sized inputs (one thread-pool job each)
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  const takeBlock = () => {
-    const block = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
-    pending = [];
-    pendingBytes = 0;
-    return block;
-  };
+  const paceGc = youngGcPacer();
   const gate = new Transform({
-    highWaterMark: BLOCK,
     transform(chunk: Buffer, _enc, cb) {
       rawBytes += chunk.length;
+      paceGc(chunk.length);
       if (head.length < HEAD_BYTES) head = Buffer.concat([head, chunk.subarray(0, HEAD_BYTES - head.length)]);
-      pending.push(chunk);
-      pendingBytes += chunk.length;
-      cb(null, pendingBytes >= BLOCK ? takeBlock() : undefined);
+      cb(null, chunk);
     },
     flush(cb) {
       // hold the end of the stream until the producing command has exited
@@ -85,7 +74,7 @@ export async function streamArtifact(args: {
           failure ??= err;
           return cb(err);
         }
-        cb(null, pendingBytes ? takeBlock() : undefined);
+        cb();
       });
     },
   });

@@ -122,31 +122,38 @@ export const postgresSource: BackupSource = {
       if (missing.length) throw new Error(`database(s) not found on the server: ${missing.join(', ')}`);
       databases = present.filter((p) => wanted.includes(p.name));
     }
-    const artifacts: ArtifactRecord[] = [];
-    artifacts.push(
-      await ctx.artifact('globals.sql', {
-        command: pgCommand(ctx.target, ctx.component, ctx.spec, ['pg_dumpall', '--globals-only'], mdb),
-        format: 'sql',
-        probe: (head) =>
-          head.toString('utf8').includes('PostgreSQL database cluster dump')
-            ? undefined
-            : 'pg_dumpall output is not a cluster dump',
-      }),
-    );
-    for (const db of databases) {
-      ctx.log(`pg_dump ${db.name}`);
-      artifacts.push(
-        await ctx.artifact(artifactName(db.name), {
-          command: pgCommand(ctx.target, ctx.component, ctx.spec, ['pg_dump', '-Fc', '-Z0'], db.name),
-          format: 'pg_dump-custom',
-          meta: { database: db.name },
-          probe: (head) =>
-            head.subarray(0, 5).toString('latin1') === 'PGDMP'
-              ? undefined
-              : 'pg_dump output has no PGDMP header (not a custom-format dump)',
-        }),
-      );
+    // the globals are tiny: dumped alongside the first database rather than before it
+    const globals = ctx.artifact('globals.sql', {
+      command: pgCommand(ctx.target, ctx.component, ctx.spec, ['pg_dumpall', '--globals-only'], mdb),
+      format: 'sql',
+      probe: (head) =>
+        head.toString('utf8').includes('PostgreSQL database cluster dump')
+          ? undefined
+          : 'pg_dumpall output is not a cluster dump',
+    });
+    globals.catch(() => {}); // handled where it is awaited, below: not an unhandled rejection meanwhile
+    const dumped: ArtifactRecord[] = [];
+    try {
+      for (const db of databases) {
+        ctx.log(`pg_dump ${db.name}`);
+        dumped.push(
+          await ctx.artifact(artifactName(db.name), {
+            command: pgCommand(ctx.target, ctx.component, ctx.spec, ['pg_dump', '-Fc', '-Z0'], db.name),
+            format: 'pg_dump-custom',
+            meta: { database: db.name },
+            probe: (head) =>
+              head.subarray(0, 5).toString('latin1') === 'PGDMP'
+                ? undefined
+                : 'pg_dump output has no PGDMP header (not a custom-format dump)',
+          }),
+        );
+      }
+    } catch (err) {
+      // never leave an upload running behind a failed component
+      await globals.catch(() => {});
+      throw err;
     }
+    const artifacts = [await globals, ...dumped];
     return { artifacts, serverVersion, toolVersion: tool.stdout.trim(), meta: { databases } };
   },
 
