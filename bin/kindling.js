@@ -19,5 +19,11 @@ for (const stream of [process.stdout, process.stderr]) {
     throw err;
   });
 }
+// commands that stream data start with a larger V8 heap (src/util/heap.ts)
+if (['backup', 'restore', 'backups'].includes(process.argv[2] ?? '')) {
+  const { relaunchWithHeapFlags } = await import('../src/util/heap.ts');
+  const status = await relaunchWithHeapFlags();
+  if (status !== undefined) process.exit(status);
+}
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -10,6 +10,7 @@ import { openStore, openTarget, parseRetention, prune } from '../backup/setup.ts
 import { loadStack } from '../catalog/index.ts';
 import { formatDuration } from '../util/duration.ts';
 import { errorMessage, FailedError } from '../util/errors.ts';
+import { relaunchWithHeapFlags } from '../util/heap.ts';
 import { booleanInput, catalogInput, choiceInput, listInput, runAction, stringInput } from './inputs.ts';
 
 /** The `backup` action: `kindling backup` plus outputs, a job summary, retention, a drill and one failure issue. */
@@ -176,4 +177,7 @@ async function syncFailureIssue(token: string, label: string, problems: string[]
     await octokit.rest.issues.create({ owner, repo, title: 'Nightly backup failing', body, labels: [label] });
 }
 
-await runAction(run);
+// it streams the data: a larger V8 heap, set at start-up (src/util/heap.ts)
+const relaunched = await relaunchWithHeapFlags();
+if (relaunched === undefined) await runAction(run);
+else process.exitCode = relaunched;

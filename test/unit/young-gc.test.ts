@@ -11,9 +11,8 @@ async function minorGcsDuring(fn: () => void): Promise<number> {
   // gc entries are delivered asynchronously
   await new Promise((r) => setTimeout(r, 50));
   observer.disconnect();
-  return entries.filter(
-    (e) => (e.detail as { kind?: number } | undefined)?.kind === constants.NODE_PERFORMANCE_GC_MINOR,
-  ).length;
+  const kind = (e: PerformanceEntry) => (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+  return entries.filter((e) => kind(e) === constants.NODE_PERFORMANCE_GC_MINOR).length;
 }
 
 describe('youngGcPacer', () => {
