@@ -18,6 +18,14 @@ describe('kindling CLI', () => {
       'backups',
     ]);
   });
+  it('--version prints the version (exit 0) without loading any command module', async () => {
+    const { VERSION } = await import('../../src/version.ts');
+    const r = await cli('--version');
+    expect(r.code).toBe(0);
+    expect(r.out.trim()).toBe(VERSION);
+    const { buildProgram } = await import('../../src/cli/main.ts');
+    expect((await buildProgram(['--version'])).commands).toEqual([]);
+  });
   it('an unknown command is a usage error (exit 2) naming it', async () => {
     const r = await cli('frobnicate');
     expect(r.code).toBe(2);

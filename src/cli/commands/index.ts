@@ -17,6 +17,8 @@ export const commandModules: { names: string[]; load: () => Promise<Register> }[
 
 /** The registrations needed to run `argv`: just the named command's module, or all of them. */
 export async function commandsFor(argv: readonly string[]): Promise<Register[]> {
+  // `kindling --version` needs no command at all (loading them all took over a second)
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) return [];
   const first = argv.find((a) => !a.startsWith('-'));
   const own = commandModules.find((m) => first !== undefined && m.names.includes(first));
   const wanted = own ? [own] : commandModules;
