@@ -18,7 +18,7 @@ import { psql, type RunningPostgres, startPostgres, startS3 } from '../test/harn
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const scale = Number(process.argv[2] ?? 70);
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SMALL_SCALE = 7;
 const RANDOM_MIB_PER_SCALE = 4;
 
