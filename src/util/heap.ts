@@ -22,9 +22,13 @@ export async function relaunchWithHeapFlags(): Promise<number | undefined> {
   if (HEAP_FLAGS.every((f) => process.execArgv.includes(f))) return undefined;
   const script = process.argv[1];
   if (!script) return undefined;
-  const child = spawn(process.execPath, [...HEAP_FLAGS, ...process.execArgv, script, ...process.argv.slice(2)], {
-    stdio: 'inherit',
-  });
+  const child = spawn(
+    process.execPath,
+    [...HEAP_FLAGS, ...process.execArgv, script, ...process.argv.slice(2)],
+    {
+      stdio: 'inherit',
+    },
+  );
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, forward);
   try {
