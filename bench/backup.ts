@@ -5,10 +5,12 @@
  * to s3rver, against `pg_dumpall | zstd -3 > /dev/null` on the same data at the same level.
  *
  * Fairness: each side runs RUNS times, alternating, and the median counts (the first runs warm the
- * page cache for both). kindling's peak RSS is its own VmHWM (read by the process itself at exit,
- * through a preload, inherited by the process `backup` relaunches), not a polled guess and not
- * the sum of the process tree. The same measurement at scale 7
- * (≈ 100 MiB + 28 MiB random) must be within 10 % of the big one: memory independent of size.
+ * page cache for both); an untimed kindling run before them fills Node's compile cache, so that
+ * every measured run — at both sizes — starts the same way. kindling's peak RSS is its own VmHWM
+ * (read by the process itself at exit, through a preload, inherited by the process `backup`
+ * relaunches), not a polled guess and not the sum of the process tree. The same measurement at
+ * scale 7 (≈ 100 MiB + 28 MiB random) must be within 10 % of the big one: memory independent of
+ * size.
  * Load averages are printed with the figures: other engineers share these 2 cores.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -151,6 +153,10 @@ try {
   console.log(`pgbench -i -s ${scale} + random bytes …`);
   const big = prepare(pg, scale);
   console.log(`database ${big.size} (${big.randomMiB} MiB of it random)`);
+  // One untimed run first: it fills Node's compile cache (bin/kindling.js turns it on), as every
+  // later run finds it. Its peak is printed apart: that is a fresh CI runner's first backup.
+  const cold = await kindling();
+  console.log(`  warm-up run (fresh compile cache): ${secs(cold.ms)}, peak RSS ${mib(cold.peakKiB)}`);
   const b = await sides(`scale ${scale}`);
 
   console.log(`pgbench -i -s ${SMALL_SCALE} + random bytes …`);
