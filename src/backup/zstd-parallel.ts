@@ -51,6 +51,13 @@ export class ParallelZstdCompress extends Transform {
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    // most chunks (a pipe delivers ~12 KiB at a time) only fill the segment: no promise for those
+    if (this.#filled + chunk.length < this.#options.segmentBytes) {
+      this.#segment ??= this.#free.pop() ?? Buffer.allocUnsafeSlow(this.#options.segmentBytes);
+      chunk.copy(this.#segment, this.#filled);
+      this.#filled += chunk.length;
+      return done();
+    }
     this.#take(chunk).then(() => done(), done);
   }
 
