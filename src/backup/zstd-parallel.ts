@@ -56,7 +56,8 @@ export class ParallelZstdCompress extends Transform {
       this.#segment ??= this.#free.pop() ?? Buffer.allocUnsafeSlow(this.#options.segmentBytes);
       chunk.copy(this.#segment, this.#filled);
       this.#filled += chunk.length;
-      return done();
+      done();
+      return;
     }
     this.#take(chunk).then(() => done(), done);
   }
