@@ -20,7 +20,9 @@ export type ServiceName =
   | 'alertmanager'
   | 'clickhouse'
   | 'kafka-mock'
-  | 's3';
+  | 's3'
+  /** Not a server: the reference zstd implementation, for interop checks of kindling's frames. */
+  | 'zstd-cli';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 const BINARIES: Record<ServiceName, string[]> = {
@@ -32,6 +34,7 @@ const BINARIES: Record<ServiceName, string[]> = {
   clickhouse: ['clickhouse-server'],
   'kafka-mock': ['kcat'],
   s3: [],
+  'zstd-cli': ['zstd'],
 };
 
 export const isCI = process.env.CI === 'true' || process.env.CI === '1';

@@ -13,6 +13,7 @@ import {
   type FrameEvent,
   ZstdFrameSplitter,
 } from '../../src/backup/zstd-frames.ts';
+import { describeWithServices } from '../harness/services.ts';
 
 /** Decompresses `chunks` fed one by one (as separate writes) and collects the output. */
 async function decompress(chunks: Buffer[], chunkSize?: number): Promise<Buffer> {
@@ -172,6 +173,37 @@ describe('createZstdFramesDecompress', () => {
     expectBytes(await decompress([zlib.zstdCompressSync(Buffer.alloc(0))]), Buffer.alloc(0));
   });
 
+  it('honours chunkSize for the output buffers', async () => {
+    const out: Buffer[] = [];
+    const stream = createZstdFramesDecompress({ chunkSize: 1024 });
+    stream.on('data', (c: Buffer) => out.push(c));
+    stream.end(multi);
+    await new Promise((resolve) => stream.on('end', resolve));
+    expectBytes(Buffer.concat(out), multiContent);
+    expect(Math.max(...out.map((c) => c.length))).toBeLessThanOrEqual(1024);
+  });
+
+  it('gives identical output however the input is chunked', async () => {
+    const input = Buffer.concat([
+      skippable(Buffer.from('x')),
+      nodeFrames[0]!,
+      nodeFrames[2]!,
+      nodeFrames[3]!,
+    ]);
+    const expected = Buffer.concat([parts.text, parts.empty, parts.checksummed]);
+    expectBytes(await decompress(splitAt(input, [...input.keys()])), expected); // 1-byte chunks
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.nat({ max: input.length }), { maxLength: 40 }), async (cuts) => {
+        expectBytes(await decompress(splitAt(input, cuts)), expected);
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describeWithServices('interop with the zstd CLI', ['zstd-cli'], () => {
+  const rle = Buffer.alloc(1 << 20, 0x41);
+
   it('parses every frame header layout: dictionary IDs, window descriptor, 8-byte content size', async () => {
     const payload = Buffer.from('hand-made');
     // A last raw block: header (bit 0 Last_Block, Block_Type 0, Block_Size) then the bytes.
@@ -209,37 +241,6 @@ describe('createZstdFramesDecompress', () => {
     // The zstd CLI agrees these are valid skippable frames.
     expectBytes(zstd(['-dc'], input), expected);
   });
-
-  it('honours chunkSize for the output buffers', async () => {
-    const out: Buffer[] = [];
-    const stream = createZstdFramesDecompress({ chunkSize: 1024 });
-    stream.on('data', (c: Buffer) => out.push(c));
-    stream.end(multi);
-    await new Promise((resolve) => stream.on('end', resolve));
-    expectBytes(Buffer.concat(out), multiContent);
-    expect(Math.max(...out.map((c) => c.length))).toBeLessThanOrEqual(1024);
-  });
-
-  it('gives identical output however the input is chunked', async () => {
-    const input = Buffer.concat([
-      skippable(Buffer.from('x')),
-      nodeFrames[0]!,
-      nodeFrames[2]!,
-      nodeFrames[3]!,
-    ]);
-    const expected = Buffer.concat([parts.text, parts.empty, parts.checksummed]);
-    expectBytes(await decompress(splitAt(input, [...input.keys()])), expected); // 1-byte chunks
-    await fc.assert(
-      fc.asyncProperty(fc.array(fc.nat({ max: input.length }), { maxLength: 40 }), async (cuts) => {
-        expectBytes(await decompress(splitAt(input, cuts)), expected);
-      }),
-      { numRuns: 150 },
-    );
-  });
-});
-
-describe('interop with the zstd CLI', () => {
-  const rle = Buffer.alloc(1 << 20, 0x41);
 
   it('decodes concatenated `zstd -c` outputs', async () => {
     const a = Buffer.from('first input\n'.repeat(10_000));

@@ -9,6 +9,7 @@ import { constants, zstdCompressSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { compressor, decompressor, ZSTD } from '../../src/backup/compression.ts';
 import { ParallelZstdCompress } from '../../src/backup/zstd-parallel.ts';
+import { describeWithServices } from '../harness/services.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kindling-zstd-'));
 
@@ -61,18 +62,6 @@ const small = (workers: number) =>
   new ParallelZstdCompress({ level: 3, segmentBytes: 64 * 1024, workers, chunkSize: 16 * 1024 });
 
 describe('ParallelZstdCompress', () => {
-  it('writes one frame per segment, in input order, that the zstd CLI decodes byte for byte', async () => {
-    // incompressible and highly compressible segments alternate, so later frames finish first
-    const parts: Buffer[] = [];
-    for (let i = 0; i < 12; i++) parts.push(i % 2 ? Buffer.alloc(64 * 1024, i) : randomBytes(64 * 1024));
-    parts.push(dumpLike(10_000));
-    const input = Buffer.concat(parts);
-    const out = await compress(input, small(3), 5000);
-    const { data, frames } = zstdCli(out);
-    expect(data.equals(input)).toBe(true);
-    expect(frames).toBe(13);
-  });
-
   it('reads back through kindling’s own decompressor (all frames, not just the first)', async () => {
     const input = dumpLike(1_000_000);
     const out = await compress(input, small(2));
@@ -88,14 +77,6 @@ describe('ParallelZstdCompress', () => {
       }),
     );
     expect(Buffer.concat(back).equals(input)).toBe(true);
-  });
-
-  it('with the shipped settings, compresses within 1 % of one single frame', async () => {
-    const input = dumpLike(3 * ZSTD.segmentBytes + 12345);
-    const single = zstdCompressSync(input, { params: { [constants.ZSTD_c_compressionLevel]: ZSTD.level } });
-    const framed = await compress(input, compressor('zstd') as ParallelZstdCompress);
-    expect(zstdCli(framed).frames).toBe(4);
-    expect(framed.length / single.length).toBeLessThan(1.01);
   });
 
   it('emits nothing for empty input', async () => {
@@ -136,5 +117,27 @@ describe('ParallelZstdCompress', () => {
         }),
       ),
     ).rejects.toThrow('upload failed');
+  });
+});
+
+describeWithServices('ParallelZstdCompress, read back by the zstd CLI', ['zstd-cli'], () => {
+  it('writes one frame per segment, in input order, that the zstd CLI decodes byte for byte', async () => {
+    // incompressible and highly compressible segments alternate, so later frames finish first
+    const parts: Buffer[] = [];
+    for (let i = 0; i < 12; i++) parts.push(i % 2 ? Buffer.alloc(64 * 1024, i) : randomBytes(64 * 1024));
+    parts.push(dumpLike(10_000));
+    const input = Buffer.concat(parts);
+    const out = await compress(input, small(3), 5000);
+    const { data, frames } = zstdCli(out);
+    expect(data.equals(input)).toBe(true);
+    expect(frames).toBe(13);
+  });
+
+  it('with the shipped settings, compresses within 1 % of one single frame', async () => {
+    const input = dumpLike(3 * ZSTD.segmentBytes + 12345);
+    const single = zstdCompressSync(input, { params: { [constants.ZSTD_c_compressionLevel]: ZSTD.level } });
+    const framed = await compress(input, compressor('zstd') as ParallelZstdCompress);
+    expect(zstdCli(framed).frames).toBe(4);
+    expect(framed.length / single.length).toBeLessThan(1.01);
   });
 });
