@@ -3,8 +3,9 @@
  * check run alone. 1.0 means the whole run costs no more than its slowest check; target <= 1.5.
  * Real servers from the test harness; named stand-ins for the services that cannot run here.
  */
+
+import { verifyStack } from '../src/app/verify.ts';
 import type { Component } from '../src/catalog/types.ts';
-import { verifyStack } from '../src/probes/verify-stack.ts';
 import { waitFor } from '../test/harness/services.ts';
 import { startStack } from '../test/integration/verify-fixture.ts';
 

@@ -1,11 +1,11 @@
 import * as core from '@actions/core';
 import * as github from '@actions/github';
+import { runBackup, selectBackups, withBackups } from '../app/backup.ts';
 import { COMPRESSIONS } from '../backup/compression.ts';
 import { runDrill } from '../backup/drill.ts';
 import { loadManifest } from '../backup/inventory.ts';
 import { backupMarkdown, backupText, componentBytes, drillText, pruneText } from '../backup/report.ts';
 import { hasKeepRule } from '../backup/retention.ts';
-import { runBackup, selectBackups, withBackups } from '../backup/run.ts';
 import { openStore, openTarget, parseRetention, prune } from '../backup/setup.ts';
 import { loadStack } from '../catalog/index.ts';
 import { formatDuration } from '../util/duration.ts';

@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as core from '@actions/core';
+import { deployStack } from '../app/deploy.ts';
 import { loadStack } from '../catalog/index.ts';
 import { localRegistryHostingConfigMap } from '../kind/config.ts';
 import { installKind } from '../kind/install.ts';
@@ -17,7 +18,6 @@ import { DEFAULT_KIND_VERSION, nodeImageFor } from '../kind/versions.ts';
 import { KubeClient } from '../kube/client.ts';
 import { KubeCluster } from '../kube/cluster.ts';
 import { loadKubeConfig } from '../kube/config.ts';
-import { deployStack } from '../kube/stack.ts';
 import { deploySummary, timeToReady } from '../report/deploy-summary.ts';
 import { FailedError, UsageError } from '../util/errors.ts';
 import {
@@ -124,7 +124,7 @@ async function run(): Promise<void> {
     throw out.error;
   }
   if (verify && !dryRun) {
-    const { verifyStack } = await import('../probes/verify-stack.ts');
+    const { verifyStack } = await import('../app/verify.ts');
     const report = await verifyStack({
       stack,
       components: out.components,

@@ -1,9 +1,9 @@
 import * as core from '@actions/core';
 // registers the client-node Cluster behind target kube
 import '../kube/register.ts';
+import { verifyStack } from '../app/verify.ts';
 import { loadStack } from '../catalog/index.ts';
 import { selectForVerify } from '../probes/select.ts';
-import { verifyStack } from '../probes/verify-stack.ts';
 import type { VerifyReport } from '../report/results.ts';
 import { detail, renderTable } from '../report/verify-console.ts';
 import { toJson, toJunit, writeReportFile } from '../report/verify-files.ts';

@@ -1,49 +1,27 @@
-import type { BackupSpec, Component, Stack } from '../catalog/types.ts';
+import { type Compression, compressionSuffix } from '../backup/compression.ts';
+import { newBackupId } from '../backup/id.ts';
+import {
+  type ArtifactRecord,
+  artifactKey,
+  type BackupManifest,
+  inProgressKey,
+  MANIFEST_FORMAT,
+  manifestKey,
+} from '../backup/manifest.ts';
+import type { BackupOutcome, ComponentOutcome, SelectedBackup } from '../backup/outcome.ts';
+
+export type { BackupOutcome, ComponentOutcome, SelectedBackup };
+
+import { streamArtifact } from '../backup/pipeline.ts';
+import { describeCommand } from '../backup/runner.ts';
+import { SOURCES } from '../backup/sources/index.ts';
+import type { BackupContext, TargetAccess } from '../backup/types.ts';
+import type { Stack } from '../catalog/types.ts';
 import type { S3Store } from '../store/s3.ts';
 import { formatStoreUrl, type StoreLocation } from '../store/url.ts';
 import { errorMessage, UsageError } from '../util/errors.ts';
 import { redact } from '../util/redact.ts';
 import { VERSION } from '../version.ts';
-import { type Compression, compressionSuffix } from './compression.ts';
-import { newBackupId } from './id.ts';
-import {
-  type ArtifactRecord,
-  artifactKey,
-  type BackupManifest,
-  type ComponentRecord,
-  inProgressKey,
-  MANIFEST_FORMAT,
-  manifestKey,
-} from './manifest.ts';
-import { streamArtifact } from './pipeline.ts';
-import { describeCommand } from './runner.ts';
-import { SOURCES } from './sources/index.ts';
-import type { BackupContext, TargetAccess } from './types.ts';
-
-/** One backup entry of one component, as selected for a run. */
-export interface SelectedBackup {
-  component: Component;
-  spec: BackupSpec;
-}
-
-export interface ComponentOutcome {
-  component: string;
-  backup: string;
-  type: string;
-  ok: boolean;
-  durationMs: number;
-  error?: string;
-  record?: ComponentRecord;
-}
-
-export interface BackupOutcome {
-  id: string;
-  ok: boolean;
-  /** Set only when the manifest was written (every component succeeded). */
-  manifestUri?: string;
-  durationMs: number;
-  components: ComponentOutcome[];
-}
 
 /**
  * The backups to run: `names` (components) or, when empty, `fallback`. Unknown components and

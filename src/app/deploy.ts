@@ -5,13 +5,13 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { resolveSelection } from '../catalog/resolve.ts';
 import type { Component, Stack } from '../catalog/types.ts';
+import { KubeClient } from '../kube/client.ts';
+import { type DeployOptions, type DeployResult, deployPlan } from '../kube/deploy.ts';
+import { collectDiagnostics } from '../kube/diagnostics.ts';
 import { type KubeObject, renderProfile } from '../manifests/render.ts';
 import { rolloutError } from '../plan/diagnostics.ts';
 import { buildPlan, type Plan } from '../plan/order.ts';
 import { errorMessage } from '../util/errors.ts';
-import { KubeClient } from './client.ts';
-import { type DeployOptions, type DeployResult, deployPlan } from './deploy.ts';
-import { collectDiagnostics } from './diagnostics.ts';
 
 export interface DeployStackOptions extends Omit<DeployOptions, 'keepWatch'> {
   stack: Stack;

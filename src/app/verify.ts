@@ -1,5 +1,11 @@
 import type { CheckSpec, Component, Endpoint, Stack } from '../catalog/types.ts';
 import type { Cluster } from '../kube/types.ts';
+import { type Findings, podFindings, pvcFindings, serviceFindings } from '../probes/namespace.ts';
+import { probes } from '../probes/registry.ts';
+import { pool, type RetryResult, retryUntilDeadline } from '../probes/runner.ts';
+import { createScope } from '../probes/scope.ts';
+import { notReady, type Outcome, pass, wrong } from '../probes/types.ts';
+import { assertChecksValid } from '../probes/validate.ts';
 import { type CheckResult, summarise, type VerifyReport } from '../report/results.ts';
 import { kubeTarget } from '../targets/kube.ts';
 import { localTarget } from '../targets/local.ts';
@@ -7,12 +13,6 @@ import type { Target } from '../targets/types.ts';
 import { formatDuration, parseDuration } from '../util/duration.ts';
 import { UsageError } from '../util/errors.ts';
 import { redact, redactUrl } from '../util/redact.ts';
-import { type Findings, podFindings, pvcFindings, serviceFindings } from './namespace.ts';
-import { probes } from './registry.ts';
-import { pool, type RetryResult, retryUntilDeadline } from './runner.ts';
-import { createScope } from './scope.ts';
-import { notReady, type Outcome, pass, wrong } from './types.ts';
-import { assertChecksValid } from './validate.ts';
 
 export interface VerifyOptions {
   stack: Stack;

@@ -2,9 +2,9 @@ import { formatDuration } from '../util/duration.ts';
 import type { DrillOutcome } from './drill.ts';
 import { formatBytes } from './format.ts';
 import type { StoredBackup } from './inventory.ts';
+import type { BackupOutcome } from './outcome.ts';
 import type { RestoreOutcome } from './restore.ts';
 import type { PrunePlan } from './retention.ts';
-import type { BackupOutcome } from './run.ts';
 import type { RehashResult } from './verify.ts';
 
 /** The command that restores this backup's component, to copy from a report. */

@@ -7,9 +7,9 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { runBackup, selectBackups } from '../../src/app/backup.ts';
 import { loadManifest } from '../../src/backup/inventory.ts';
 import { runRestore } from '../../src/backup/restore.ts';
-import { runBackup, selectBackups } from '../../src/backup/run.ts';
 import { kubeRunner } from '../../src/backup/runner.ts';
 import type { TargetAccess } from '../../src/backup/types.ts';
 import { loadStack } from '../../src/catalog/load.ts';

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type VerifyOptions, verifyStack } from '../../src/app/verify.ts';
 import { redisCommands } from '../../src/probes/resp.ts';
-import { type VerifyOptions, verifyStack } from '../../src/probes/verify-stack.ts';
 import type { CheckResult, VerifyReport } from '../../src/report/results.ts';
 import { runCli } from '../harness/cli.ts';
 import {

@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyStack } from '../../src/app/verify.ts';
 import { loadStack } from '../../src/catalog/index.ts';
 import type { Cluster, ExecRequest } from '../../src/kube/types.ts';
-import { verifyStack } from '../../src/probes/verify-stack.ts';
 import { toJson } from '../../src/report/verify-files.ts';
 
 // No API server can run here: target kube is exercised through a stand-in Cluster (the contract of

@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import { COMPRESSIONS, type Compression } from '../../backup/compression.ts';
+import { parseDuration } from '../../util/duration.ts';
 import { FailedError, UsageError } from '../../util/errors.ts';
 import { catalogOption, collect, splitList } from '../options.ts';
 
@@ -12,7 +13,7 @@ const backupLib = async () => {
   const [catalog, report, run, setup] = await Promise.all([
     import('../../catalog/load.ts'),
     import('../../backup/report.ts'),
-    import('../../backup/run.ts'),
+    import('../../app/backup.ts'),
     import('../../backup/setup.ts'),
   ]);
   return { ...catalog, ...report, ...run, ...setup };
@@ -213,9 +214,9 @@ export function registerBackup(program: Command): void {
   storeOptions(backups.command('list').description('id, age, components, bytes, complete or not'))
     .option('--grace <duration>', 'a backup without manifest idle longer than this is an orphan', '24h')
     .action(async (o: StoreFlags & { grace: string }) => {
-      const { openStore, parseRetention, listStoredBackups, listText } = await storeLib();
+      const { openStore, listStoredBackups, listText } = await storeLib();
       const { store, location } = openStore({ store: o.store, s3Endpoint: o.s3Endpoint });
-      const graceMs = parseRetention(`grace=${o.grace}`, '--grace').graceMs;
+      const graceMs = parseDuration(o.grace, '--grace');
       await store.preflight(location.bucket, location.prefix);
       const list = await listStoredBackups(store, location);
       print(
@@ -320,7 +321,7 @@ export function registerBackup(program: Command): void {
         dryRun?: boolean;
       },
     ) => {
-      const { parseRetention, hasKeepRule, openStore, prune, pruneText } = await storeLib();
+      const { parseRetention, openStore, prune, pruneText } = await storeLib();
       const text = [
         ['keep-last', o.keepLast],
         ['keep-daily', o.keepDaily],
@@ -331,11 +332,11 @@ export function registerBackup(program: Command): void {
         .filter(([, v]) => v !== undefined)
         .map(([k, v]) => `${k}=${v}`)
         .join(',');
-      const policy = parseRetention(text, 'backups prune');
-      if (!hasKeepRule(policy))
+      if (![o.keepLast, o.keepDaily, o.keepWeekly, o.keepMonthly].some((v) => v !== undefined))
         throw new UsageError(
           'backups prune needs at least one of --keep-last, --keep-daily, --keep-weekly, --keep-monthly',
         );
+      const policy = parseRetention(text, 'backups prune');
       const { store, location } = openStore({ store: o.store, s3Endpoint: o.s3Endpoint });
       await store.preflight(location.bucket, location.prefix);
       const { plan, abortedUploads } = await prune(store, location, policy, { dryRun: Boolean(o.dryRun) });

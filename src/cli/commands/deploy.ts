@@ -16,7 +16,7 @@ import { KubeClient } from '../../kube/client.ts';
 import { KubeCluster } from '../../kube/cluster.ts';
 import { loadKubeConfig } from '../../kube/config.ts';
 import '../../kube/register.ts';
-import { deployStack } from '../../kube/stack.ts';
+import { deployStack } from '../../app/deploy.ts';
 import { parseRendered } from '../../manifests/render.ts';
 import { deployTable } from '../../report/deploy-summary.ts';
 import { formatDuration } from '../../util/duration.ts';
@@ -81,7 +81,7 @@ async function rollout(
 }
 
 async function runVerify(stack: Stack, components: Component[], kc: KubeConfig): Promise<void> {
-  const { verifyStack } = await import('../../probes/verify-stack.ts');
+  const { verifyStack } = await import('../../app/verify.ts');
   const { renderTable } = await import('../../report/verify-console.ts');
   const report = await verifyStack({
     stack,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { planStack } from '../../app/deploy.ts';
 import { loadStack } from '../../catalog/index.ts';
-import { planStack } from '../../kube/stack.ts';
 import { parseRendered } from '../../manifests/render.ts';
 import { phaseName, planSequence } from '../../plan/order.ts';
 import { catalogOption } from '../options.ts';

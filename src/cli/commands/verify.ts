@@ -1,9 +1,9 @@
 import { type Command, Option } from 'commander';
 // registers the client-node Cluster behind target kube
 import '../../kube/register.ts';
+import { verifyStack } from '../../app/verify.ts';
 import { loadStack } from '../../catalog/index.ts';
 import { selectForVerify } from '../../probes/select.ts';
-import { verifyStack } from '../../probes/verify-stack.ts';
 import { renderTable } from '../../report/verify-console.ts';
 import { toJson, toJunit, writeReportFile } from '../../report/verify-files.ts';
 import { connectCluster } from '../../targets/connect.ts';
