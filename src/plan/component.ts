@@ -6,6 +6,8 @@ import { type Obj, selectorMatches } from './conditions.ts';
 import type { WaitTarget } from './order.ts';
 import {
   DEFAULT_UNSCHEDULABLE_GRACE_MS,
+  jobRetries,
+  lastTermination,
   podVerdict,
   pvcVerdict,
   type State,
@@ -48,7 +50,15 @@ export interface ComponentVerdict {
 export interface EvaluateOptions {
   now: number;
   unschedulableGraceMs?: number;
+  imagePullGraceMs?: number;
 }
+
+/**
+ * Pod failures a Job retries by itself (a failed pod is replaced; with `restartPolicy: OnFailure`
+ * a crashing container restarts in place and shows CrashLoopBackOff in a Running pod) until its
+ * backoffLimit is spent; the Job controller then sets Failed (`pkg/controller/job/job_controller.go`).
+ */
+const JOB_RETRIED = new Set(['CrashLoopBackOff', 'RunContainerError', 'Error']);
 
 const isWorkload = (t: WaitTarget) => t.kind in WORKLOAD_VERDICTS;
 
@@ -68,6 +78,7 @@ export function evaluateComponent(
   const podOpts = {
     now: opts.now,
     unschedulableGraceMs: opts.unschedulableGraceMs ?? DEFAULT_UNSCHEDULABLE_GRACE_MS,
+    ...(opts.imagePullGraceMs !== undefined ? { imagePullGraceMs: opts.imagePullGraceMs } : {}),
   };
   const results: TargetVerdict[] = [];
   const failures: string[] = [];
@@ -98,13 +109,29 @@ export function evaluateComponent(
       record(t, live);
       continue;
     }
-    record(t, WORKLOAD_VERDICTS[t.kind]!(live));
-    // fail fast from the pods, even while the owner still looks merely "progressing"
-    for (const pod of podsOf(live, snap.pods)) {
-      const pv = podVerdict(pod, podOpts);
+    const pods = podsOf(live, snap.pods);
+    const own = WORKLOAD_VERDICTS[t.kind]!(live);
+    if (t.kind === 'Job' && own.state === 'failed') {
+      // name how the last attempt ended (OOMKilled, exit code): the Job's own message does not
+      const ends = pods.flatMap((p) =>
+        [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])]
+          .map((cs: Obj) => lastTermination(cs))
+          .filter((e): e is string => !!e)
+          .map((e) => `pod ${p.metadata?.name} ${e}`),
+      );
+      record(t, ends.length ? { ...own, message: `${own.message} (${ends.slice(-1)[0]})` } : own);
+    } else record(t, own);
+    // fail fast from the pods, even while the owner still looks merely "progressing"; a finished
+    // Job's leftover pods (earlier failed attempts) no longer matter
+    for (const pod of t.kind === 'Job' && own.state !== 'progressing' ? [] : pods) {
+      const pv = podVerdict(pod, { ...podOpts, events: snap.events });
       if (pv.state !== 'failed') continue;
-      // a Job's failed pods are retries within its backoffLimit; the Job's own Failed condition decides
-      if (t.kind === 'Job' && pod.status?.phase === 'Failed') continue;
+      if (t.kind === 'Job' && (pod.status?.phase === 'Failed' || JOB_RETRIED.has(pv.reason ?? ''))) {
+        // a retry within backoffLimit: the Job's own Failed condition decides
+        const { used, limit } = jobRetries(live, pods);
+        progress.push(`${t.kind}/${t.name}: retrying (${used} of backoffLimit ${limit} used): ${pv.message}`);
+        continue;
+      }
       failures.push(`${t.kind}/${t.name}: ${pv.reason}: ${pv.message}`);
       failedPods.push(pod.metadata.name);
     }

@@ -83,6 +83,23 @@ export function daemonSetVerdict(obj: Obj): Verdict {
   return ready(`${desired}/${desired} pods ready`);
 }
 
+/**
+ * Retries a Job has used, counted as its controller does (kubernetes/kubernetes
+ * `pkg/controller/job/job_controller.go`): failed pods, plus, with `restartPolicy: OnFailure`,
+ * the container restarts of its pending and running pods (`pastBackoffLimitOnFailure`).
+ */
+export function jobRetries(job: Obj, pods: readonly Obj[]): { used: number; limit: number } {
+  const limit = typeof job.spec?.backoffLimit === 'number' ? job.spec.backoffLimit : 6;
+  const onFailure = job.spec?.template?.spec?.restartPolicy === 'OnFailure';
+  let used = n(job.status?.failed);
+  if (onFailure)
+    for (const p of pods)
+      if (p.status?.phase === 'Running' || p.status?.phase === 'Pending')
+        for (const cs of [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])])
+          used += n(cs.restartCount);
+  return { used, limit };
+}
+
 export function jobVerdict(obj: Obj): Verdict {
   for (const type of ['Failed', 'FailureTarget']) {
     if (conditionIs(obj, type, 'True')) {
@@ -96,42 +113,123 @@ export function jobVerdict(obj: Obj): Verdict {
   return progressing(`${n(s.active)} active, ${n(s.succeeded)} succeeded, ${n(s.failed)} failed`);
 }
 
-/** Container waiting reasons that never resolve by themselves: fail at once. */
+/**
+ * Container waiting reasons that never resolve by themselves: fail at once. The kubelet's names:
+ * kubernetes/kubernetes `pkg/kubelet/container/sync_result.go` (CrashLoopBackOff, RunContainerError),
+ * `pkg/kubelet/kuberuntime/kuberuntime_container.go` (CreateContainerConfigError, CreateContainerError,
+ * PreStartHookError, PostStartHookError), `pkg/kubelet/images/types.go` (ErrImageNeverPull,
+ * InvalidImageName).
+ */
 export const FATAL_WAITING_REASONS = [
   'CrashLoopBackOff',
-  'ImagePullBackOff',
-  'ErrImagePull',
   'CreateContainerConfigError',
+  'CreateContainerError',
+  'RunContainerError',
+  'PreStartHookError',
+  'PostStartHookError',
+  'ErrImageNeverPull',
   'InvalidImageName',
 ] as const;
+
+/**
+ * Pull failures the kubelet retries with back-off (`pkg/kubelet/images/image_manager.go`: every
+ * failed pull calls `backOff.Next`, and while backing off the reason is ImagePullBackOff with only
+ * "Back-off pulling image"; docs "Images" → ImagePullBackOff). Rate limits and EOFs on shared
+ * runner IPs clear up, so these fail fast only when the error says the image cannot be had.
+ */
+export const IMAGE_PULL_REASONS = ['ErrImagePull', 'ImagePullBackOff'] as const;
+
+/** Runtime pull errors that no retry fixes: the image or tag does not exist, or we may not pull it. */
+const PERMANENT_PULL_ERROR =
+  /\bnot found\b|manifest unknown|name unknown|\bunauthorized\b|\b401\b|\b403\b|forbidden|pull access denied|access to the resource is denied|insufficient_scope|requested access to the resource is denied|no match for platform/i;
+
+/** True when a pull error message (waiting message or `Failed` event) names a permanent cause. */
+export function isPermanentPullError(message: string | undefined): boolean {
+  return !!message && PERMANENT_PULL_ERROR.test(message);
+}
 
 export interface PodOptions {
   /** Evaluation time (ms since epoch), for the Unschedulable grace period. */
   now: number;
   /** How long a pod may stay Unschedulable before it fails the rollout. */
   unschedulableGraceMs: number;
+  /** How long transient image pull errors are retried before they fail the rollout. */
+  imagePullGraceMs?: number;
+  /** Events about this pod: the kubelet's `Failed` event keeps the pull error once the reason is ImagePullBackOff. */
+  events?: readonly Obj[];
 }
 
 export const DEFAULT_UNSCHEDULABLE_GRACE_MS = 30_000;
+/** Two minutes covers the kubelet's first five pull attempts (10 s initial back-off, doubling). */
+export const DEFAULT_IMAGE_PULL_GRACE_MS = 120_000;
+
+/** `last termination: OOMKilled, exit code 137` for a container, from lastState (or state) terminated. */
+export function lastTermination(cs: Obj): string | undefined {
+  const t = cs?.lastState?.terminated ?? cs?.state?.terminated;
+  if (!t) return undefined;
+  const parts = [t.reason, t.exitCode !== undefined ? `exit code ${t.exitCode}` : undefined].filter(Boolean);
+  return parts.length ? `last termination: ${parts.join(', ')}` : undefined;
+}
+
+const withTermination = (message: string, cs: Obj): string => {
+  const t = lastTermination(cs);
+  return t ? `${message} (${t})` : message;
+};
+
+/** The latest pull error the kubelet reported for `container` of the pod (event reason Failed). */
+function pullErrorEvent(pod: Obj, container: string, events: readonly Obj[]): string | undefined {
+  const mine = events
+    .filter((e) => {
+      const o = e.involvedObject ?? e.regarding;
+      return (
+        o?.kind === 'Pod' &&
+        o?.name === pod.metadata?.name &&
+        (!o.fieldPath || o.fieldPath.includes(`{${container}}`)) &&
+        e.reason === 'Failed' &&
+        /pull/i.test(e.message ?? e.note ?? '')
+      );
+    })
+    .sort((a, b) => eventTime(b) - eventTime(a));
+  return mine[0] ? (mine[0].message ?? mine[0].note) : undefined;
+}
 
 export function podVerdict(pod: Obj, opts: PodOptions): Verdict {
   const name = pod.metadata?.name ?? '?';
   const phase = pod.status?.phase;
-  if (phase === 'Succeeded') return ready(`pod ${name} succeeded`);
-  if (phase === 'Failed')
-    return failed(
-      pod.status?.reason ?? 'PodFailed',
-      `pod ${name} failed${pod.status?.message ? `: ${pod.status.message}` : ''}`,
-    );
   const statuses: Obj[] = [
     ...(pod.status?.initContainerStatuses ?? []),
     ...(pod.status?.containerStatuses ?? []),
   ];
+  if (phase === 'Succeeded') return ready(`pod ${name} succeeded`);
+  if (phase === 'Failed') {
+    const ends = statuses
+      .map((cs) => [cs.name, lastTermination(cs)] as const)
+      .filter(([, t]) => t)
+      .map(([c, t]) => `container ${c} ${t}`);
+    return failed(
+      pod.status?.reason ?? 'PodFailed',
+      `pod ${name} failed${pod.status?.message ? `: ${pod.status.message}` : ''}${ends.length ? ` (${ends.join('; ')})` : ''}`,
+    );
+  }
   for (const cs of statuses) {
     const reason = cs.state?.waiting?.reason;
-    if ((FATAL_WAITING_REASONS as readonly string[]).includes(reason)) {
-      const detail = cs.state.waiting.message ? `: ${cs.state.waiting.message}` : '';
-      return failed(reason, `pod ${name} container ${cs.name} ${reason}${detail}`);
+    const detail = cs.state?.waiting?.message ? `: ${cs.state.waiting.message}` : '';
+    if ((FATAL_WAITING_REASONS as readonly string[]).includes(reason))
+      return failed(reason, withTermination(`pod ${name} container ${cs.name} ${reason}${detail}`, cs));
+    if ((IMAGE_PULL_REASONS as readonly string[]).includes(reason)) {
+      const cause = pullErrorEvent(pod, cs.name, opts.events ?? []) ?? cs.state.waiting.message;
+      const causeText = cause && !detail.includes(cause) ? `${detail}; last pull error: ${cause}` : detail;
+      const msg = `pod ${name} container ${cs.name} ${reason}${causeText}`;
+      if (isPermanentPullError(cs.state.waiting.message) || isPermanentPullError(cause))
+        return failed(reason, msg);
+      const since =
+        timeOf(currentCondition(pod, 'PodScheduled')?.lastTransitionTime) ??
+        timeOf(pod.metadata?.creationTimestamp) ??
+        opts.now;
+      const grace = opts.imagePullGraceMs ?? DEFAULT_IMAGE_PULL_GRACE_MS;
+      if (opts.now - since >= grace)
+        return failed(reason, `${msg} (still failing after ${Math.round(grace / 1000)}s of retries)`);
+      return progressing(`${msg} (retrying: the kubelet pulls again with back-off)`);
     }
   }
   const scheduled = currentCondition(pod, 'PodScheduled');

@@ -1,6 +1,7 @@
 // One test per rule of /reference/readiness.md, on realistic status shapes (test/fixtures/k8s).
 import { describe, expect, it } from 'vitest';
-import { conditionIs, selectorMatches } from '../../src/plan/conditions.ts';
+import { evaluateComponent, liveKey, type Snapshot } from '../../src/plan/component.ts';
+import { conditionIs, type Obj, selectorMatches } from '../../src/plan/conditions.ts';
 import {
   daemonSetVerdict,
   deploymentVerdict,
@@ -136,7 +137,6 @@ describe('Pod', () => {
   });
   for (const [s, reason] of [
     ['crashloop', 'CrashLoopBackOff'],
-    ['image-pull-backoff', 'ImagePullBackOff'],
     ['err-image-pull', 'ErrImagePull'],
     ['create-container-config-error', 'CreateContainerConfigError'],
     ['invalid-image-name', 'InvalidImageName'],
@@ -149,6 +149,92 @@ describe('Pod', () => {
       expect(v.message).toMatch(new RegExp(`pod \\S+ container \\S+ ${reason}`));
     });
   }
+  // the kubelet's own reason names: kubernetes/kubernetes pkg/kubelet/container/sync_result.go,
+  // pkg/kubelet/kuberuntime/kuberuntime_container.go, pkg/kubelet/images/types.go
+  for (const [reason, message] of [
+    ['CreateContainerError', 'failed to generate container "x" spec: failed to apply OCI options'],
+    ['RunContainerError', 'failed to start container "x": exec: "/entrypoint.sh": permission denied'],
+    ['PreStartHookError', 'failed to run pre-start hook'],
+    ['PostStartHookError', 'Exec lifecycle hook ([/bin/sh -c init]) for Container "x" failed'],
+    [
+      'ErrImageNeverPull',
+      'Container image "nacos/nacos-server:v2.3.2" is not present with pull policy of Never',
+    ],
+  ] as const) {
+    it(`fails fast on the kubelet's ${reason}`, () => {
+      const pod = stage('pod.yaml', 'create-container-config-error');
+      pod.status.containerStatuses[0].state = { waiting: { reason, message } };
+      const v = podVerdict(pod, { now: T0 + 5_000, unschedulableGraceMs: 30_000 });
+      expect(v).toMatchObject({ state: 'failed', reason });
+      expect(v.message).toContain(message);
+    });
+  }
+  it('names the last termination (OOMKilled, exit code) in a crash-loop failure', () => {
+    const pod = stage('pod.yaml', 'crashloop');
+    pod.status.containerStatuses[0].lastState = { terminated: { reason: 'OOMKilled', exitCode: 137 } };
+    expect(podVerdict(pod, { now: T0, unschedulableGraceMs: 30_000 }).message).toMatch(
+      /CrashLoopBackOff.*last termination: OOMKilled, exit code 137/,
+    );
+    expect(P('crashloop').message).toMatch(/last termination: Error, exit code 1/);
+  });
+  it("names the containers' terminations when a pod failed", () => {
+    const pod = stage('pod.yaml', 'failed-evicted');
+    pod.status.containerStatuses = [
+      { name: 'es', state: { terminated: { reason: 'OOMKilled', exitCode: 137 } }, restartCount: 0 },
+    ];
+    expect(podVerdict(pod, { now: T0, unschedulableGraceMs: 30_000 }).message).toMatch(
+      /container es last termination: OOMKilled, exit code 137/,
+    );
+  });
+  describe('image pulls (kubelet image_manager.go retries with back-off; docs "Images")', () => {
+    const pull = (reason: string, message: string) => {
+      const pod = stage('pod.yaml', 'err-image-pull');
+      pod.status.containerStatuses[0].state = { waiting: { reason, message } };
+      return pod;
+    };
+    const at = (pod: Obj, ms: number, events: Obj[] = []) =>
+      podVerdict(pod, { now: T0 + ms, unschedulableGraceMs: 30_000, imagePullGraceMs: 60_000, events });
+    it('a non-transient pull error (not found, manifest unknown, unauthorized) fails at once', () => {
+      for (const m of [
+        'rpc error: code = NotFound desc = failed to pull and unpack image "docker.io/milvusdb/milvus:v9.9.9": failed to resolve reference "docker.io/milvusdb/milvus:v9.9.9": docker.io/milvusdb/milvus:v9.9.9: not found',
+        'failed to pull and unpack image "ghcr.io/x/y:1": failed to resolve reference: unexpected status: manifest unknown',
+        'failed to pull and unpack image "ghcr.io/x/private:1": failed to authorize: failed to fetch anonymous token: 401 Unauthorized',
+        'pull access denied, repository does not exist or may require authorization',
+      ])
+        expect(at(pull('ErrImagePull', m), 1_000)).toMatchObject({ state: 'failed', reason: 'ErrImagePull' });
+    });
+    it('a transient pull error (rate limit, EOF) is retried until the grace period ends', () => {
+      const limited = pull(
+        'ErrImagePull',
+        'failed to pull and unpack image "docker.io/bitnami/kafka:3.7": failed to copy: httpReadSeeker: failed open: unexpected status code https://registry-1.docker.io/v2/...: 429 Too Many Requests - toomanyrequests: You have reached your pull rate limit',
+      );
+      expect(at(limited, 10_000)).toMatchObject({ state: 'progressing', message: /retrying/ });
+      const eof = pull('ErrImagePull', 'failed to pull and unpack image "x": failed to copy: read tcp: EOF');
+      expect(at(eof, 59_000).state).toBe('progressing');
+      expect(at(eof, 61_000)).toMatchObject({
+        state: 'failed',
+        reason: 'ErrImagePull',
+        message: /after 60s/,
+      });
+    });
+    it("ImagePullBackOff carries no cause: the kubelet's Failed event decides", () => {
+      const backoff = pull('ImagePullBackOff', 'Back-off pulling image "milvusdb/milvus:v9.9.9"');
+      expect(at(backoff, 5_000).state).toBe('progressing');
+      const event = (message: string) => ({
+        reason: 'Failed',
+        type: 'Warning',
+        involvedObject: { kind: 'Pod', name: 'milvus-0', fieldPath: 'spec.containers{milvus}' },
+        message,
+        lastTimestamp: '2026-10-01T10:00:04Z',
+      });
+      const notFound = event(
+        'Failed to pull image "milvusdb/milvus:v9.9.9": rpc error: code = NotFound desc = ... not found',
+      );
+      expect(at(backoff, 5_000, [notFound])).toMatchObject({ state: 'failed', message: /NotFound/ });
+      const limited = event('Failed to pull image "milvusdb/milvus:v9.9.9": 429 Too Many Requests');
+      expect(at(backoff, 5_000, [limited]).state).toBe('progressing');
+    });
+  });
   it('Unschedulable waits during the grace period, then fails', () => {
     expect(P('unschedulable', T0 + 10_000, 30_000)).toMatchObject({
       state: 'progressing',
@@ -224,5 +310,55 @@ describe('label selectors', () => {
   it('an empty selector matches nothing rather than every pod', () => {
     expect(selectorMatches({}, { app: 'x' })).toBe(false);
     expect(selectorMatches(undefined, { app: 'x' })).toBe(false);
+  });
+});
+
+describe('Jobs are judged by their own conditions and backoffLimit (pkg/controller/job/job_controller.go)', () => {
+  const NS = 'voiceassistant-infra';
+  const target = { apiVersion: 'batch/v1', kind: 'Job', namespace: NS, name: 'minio-create-buckets' };
+  const snap = (job: Obj, pods: Obj[]): Snapshot => ({
+    objects: new Map([[liveKey('Job', NS, job.metadata.name), job]]),
+    deleted: new Set(),
+    pods,
+    endpointSlices: [],
+    events: [],
+    storageClasses: [],
+  });
+  /** The Job's pod with restartPolicy OnFailure: the container restarts in place, pod stays Running. */
+  const retryingPod = (restarts: number) => {
+    const pod = stage('pod.yaml', 'crashloop');
+    pod.metadata.name = 'minio-create-buckets-x7k2p';
+    pod.metadata.labels = stage('job.yaml', 'running').spec.template.metadata.labels;
+    pod.status.containerStatuses[0].restartCount = restarts;
+    return pod;
+  };
+  it('CrashLoopBackOff in a Running Job pod while backoffLimit allows more tries is progress, not failure', () => {
+    const v = evaluateComponent([target], snap(stage('job.yaml', 'running'), [retryingPod(2)]), { now: T0 });
+    expect(v.state).toBe('progressing');
+    expect(v.reasons.join('\n')).toMatch(/retrying \(2 of backoffLimit 6 used\).*CrashLoopBackOff/);
+    expect(v.failedPods).toEqual([]);
+  });
+  it("the Job's Failed condition (BackoffLimitExceeded) fails it, naming the last termination", () => {
+    const pod = retryingPod(6);
+    pod.status.containerStatuses[0].lastState = { terminated: { reason: 'OOMKilled', exitCode: 137 } };
+    const v = evaluateComponent([target], snap(stage('job.yaml', 'failed'), [pod]), { now: T0 });
+    expect(v.state).toBe('failed');
+    expect(v.reasons.join('\n')).toMatch(/OOMKilled, exit code 137/);
+  });
+  it('a completed Job is ready even with an earlier failed pod left over', () => {
+    const old = retryingPod(0);
+    old.status.phase = 'Failed';
+    expect(evaluateComponent([target], snap(stage('job.yaml', 'complete'), [old]), { now: T0 }).state).toBe(
+      'ready',
+    );
+  });
+  it('a Job pod that cannot start (CreateContainerConfigError) still fails fast: no retry fixes it', () => {
+    const pod = retryingPod(0);
+    pod.status.containerStatuses[0].state = {
+      waiting: { reason: 'CreateContainerConfigError', message: 'secret "minio-secret" not found' },
+    };
+    expect(evaluateComponent([target], snap(stage('job.yaml', 'running'), [pod]), { now: T0 }).state).toBe(
+      'failed',
+    );
   });
 });

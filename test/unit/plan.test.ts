@@ -116,11 +116,12 @@ describe('evaluateComponent', () => {
     starting.spec.selector = { matchLabels: { 'app.kubernetes.io/name': 'milvus' } };
     const v = evaluateComponent(
       [sts],
-      snapshot([starting], { pods: [stage('pod.yaml', 'image-pull-backoff')] }),
+      // a NotFound pull error: permanent, so it fails without waiting for the pull grace period
+      snapshot([starting], { pods: [stage('pod.yaml', 'err-image-pull')] }),
       { now },
     );
     expect(v.state).toBe('failed');
-    expect(v.reasons[0]).toMatch(/StatefulSet\/milvus: ImagePullBackOff: pod milvus-0 container milvus/);
+    expect(v.reasons[0]).toMatch(/StatefulSet\/milvus: ErrImagePull: pod milvus-0 container milvus/);
     expect(v.failedPods).toEqual(['milvus-0']);
   });
   it('ignores pods the selector does not match', () => {
