@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import type { CheckSpec } from '../../src/catalog/types.ts';
+import { judgeSeries, metricsProbe, parseCompare, parseQueryAnswer } from '../../src/probes/metrics.ts';
+
+const check = (extra: Partial<CheckSpec> = {}): CheckSpec => ({
+  name: 'connections',
+  type: 'metrics',
+  query: 'pg_stat_activity_count',
+  ...extra,
+});
+const s = (value: number, metric: Record<string, string> = {}) => ({ metric, value });
+
+describe('metrics check: parameters', () => {
+  it('needs a query and takes only comparisons as values', () => {
+    const problems = metricsProbe.validate({
+      name: 'x',
+      type: 'metrics',
+      expect: { value: 'about 3', minSeries: -1, every: 1 },
+    });
+    expect(problems.map((p) => p.path.join('.'))).toEqual(
+      expect.arrayContaining(['query', 'expect.value', 'expect.minSeries', 'expect.every']),
+    );
+    expect(metricsProbe.validate(check({ expect: { value: '< 200', minSeries: 2 } }))).toEqual([]);
+  });
+
+  it('parses the six comparisons', () => {
+    expect(parseCompare('>= 0')).toEqual({ op: '>=', bound: 0 });
+    expect(parseCompare('<1.5e3')).toEqual({ op: '<', bound: 1500 });
+    expect(parseCompare('= 3')).toBeUndefined();
+  });
+});
+
+describe('metrics check: verdicts', () => {
+  it('passes with series that satisfy the comparison, naming their values', () => {
+    const out = judgeSeries(check({ expect: { value: '< 200' } }), [s(3, { pod: 'postgres-0' })]);
+    expect(out).toEqual({ kind: 'pass', actual: '1 series: 3 (postgres-0)' });
+  });
+
+  it('no series is not ready yet (retried), a value out of range is a definite failure', () => {
+    expect(judgeSeries(check(), []).kind).toBe('not-ready');
+    const out = judgeSeries(check({ expect: { value: '< 200' } }), [s(250, { pod: 'postgres-0' })]);
+    expect(out).toMatchObject({ kind: 'fail', reason: 'wrong-value' });
+    expect(out.kind === 'fail' && out.message).toContain('not < 200');
+  });
+
+  it('names a down target and a target without series (for every target)', () => {
+    const c = check({ targets: 'up{service="postgres"}' });
+    const up = [
+      s(1, { instance: 'a:9187', pod: 'postgres-0' }),
+      s(0, { instance: 'b:9187', pod: 'postgres-1' }),
+    ];
+    const down = judgeSeries(c, [s(1, { instance: 'a:9187' })], up);
+    expect(down.kind).toBe('not-ready');
+    expect(down.kind !== 'pass' && down.message).toContain('target postgres-1 down');
+    const missing = judgeSeries(c, [s(1, { instance: 'a:9187' })], [up[0]!, s(1, { instance: 'b:9187' })]);
+    expect(missing.kind !== 'pass' && missing.message).toContain('from target b:9187');
+    expect(judgeSeries(c, [s(1, { instance: 'a:9187' })], [up[0]!]).kind).toBe('pass');
+  });
+});
+
+describe('metrics check: Prometheus answers', () => {
+  it('reads a vector and a scalar', () => {
+    const vec = parseQueryAnswer(
+      'up',
+      200,
+      '{"status":"success","data":{"resultType":"vector","result":[{"metric":{"pod":"p"},"value":[1,"0.5"]}]}}',
+    );
+    expect(vec).toEqual({ samples: [{ metric: { pod: 'p' }, value: 0.5 }] });
+    expect(
+      parseQueryAnswer('1', 200, '{"status":"success","data":{"resultType":"scalar","result":[1,"1"]}}'),
+    ).toEqual({ samples: [{ metric: {}, value: 1 }] });
+  });
+
+  it('a query Prometheus cannot parse fails at once with its error; 503 is retried', () => {
+    const bad = parseQueryAnswer(
+      'rate(x[',
+      400,
+      '{"status":"error","errorType":"bad_data","error":"1:8: parse error: unclosed left bracket"}',
+    );
+    expect(bad).toMatchObject({
+      outcome: { kind: 'fail', message: expect.stringContaining('unclosed left bracket') },
+    });
+    expect(parseQueryAnswer('up', 503, 'Service Unavailable')).toMatchObject({
+      outcome: { kind: 'not-ready' },
+    });
+    expect(
+      parseQueryAnswer('x[5m]', 200, '{"status":"success","data":{"resultType":"matrix","result":[]}}'),
+    ).toMatchObject({
+      outcome: { kind: 'fail' },
+    });
+  });
+});
