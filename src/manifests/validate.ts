@@ -9,6 +9,7 @@ import type { Finding } from './findings.ts';
 import { preloadSchemas, schemaFindings } from './kube-schema.ts';
 import { Locator } from './locate.ts';
 import { CLUSTER_SCOPED, containersOf, isRecord, keyOf, podTemplate } from './objects.ts';
+import { ownershipFindings } from './ownership.ts';
 import { policyFindings } from './policy.ts';
 import { referenceFindings } from './references.ts';
 import {
@@ -115,6 +116,7 @@ async function validate(opts: ValidateOptions, adopted: { early: boolean }): Pro
   for (const list of await Promise.all(objects.map(checkObject))) findings.push(...list);
   findings.push(
     ...referenceFindings(objects, stack.namespace),
+    ...ownershipFindings(objects, stack),
     ...policyFindings(objects, profile, stack.policy),
   );
   for (const f of findings) {

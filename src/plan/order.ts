@@ -4,9 +4,10 @@
  */
 import { dependencyWaves } from '../catalog/resolve.ts';
 import type { Component, Stack } from '../catalog/types.ts';
+import { COMPONENT_LABEL } from '../manifests/ownership.ts';
 import type { KubeObject } from '../manifests/render.ts';
 
-export const COMPONENT_LABEL = 'app.kubernetes.io/name';
+export { COMPONENT_LABEL };
 
 /** Apply phases within a component; lower first. */
 const PHASES: [number, string, readonly string[]][] = [

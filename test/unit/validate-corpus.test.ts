@@ -563,6 +563,31 @@ const cases: Case[] = [
     },
   },
   {
+    // kubelet pkg/kubelet/kubelet_pods.go makeEnvironmentVariables: a missing Secret fails the
+    // container config (CreateContainerConfigError) until the Secret exists
+    name: 'workload reads a Secret owned by a component applied after it',
+    edits: [
+      {
+        file: 'base/db.yaml',
+        find: '  name: db-secret\n  namespace: demo\ntype',
+        replace: '  name: db-secret\n  namespace: demo\n  labels:\n    app.kubernetes.io/name: web\ntype',
+      },
+      {
+        file: 'base/db.yaml',
+        find: '  name: db\n  namespace: demo\nspec:\n  serviceName',
+        replace:
+          '  name: db\n  namespace: demo\n  labels:\n    app.kubernetes.io/name: db\nspec:\n  serviceName',
+      },
+    ],
+    expect: {
+      file: 'base/db.yaml',
+      line: 67,
+      rule: 'ownership',
+      message:
+        "StatefulSet db (component db): env POSTGRES_USER of container db uses Secret db-secret, which belongs to component web, not one of db's dependencies (none)",
+    },
+  },
+  {
     name: 'catalog Service port missing',
     edits: [{ file: 'stack.yaml', find: 'ports: [5432]', replace: 'ports: [5432, 5433]' }],
     expect: {
