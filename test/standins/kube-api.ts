@@ -86,6 +86,10 @@ export class KubeApiStandin {
   private readonly watchers = new Set<Watcher>();
   /** Container logs by `namespace/pod/container/previous`. */
   readonly logs = new Map<string, string>();
+  /** Extension point: called after every stored change (the simulated controllers' informer feed). */
+  readonly listeners = new Set<(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: Obj) => void>();
+  /** Extension point: mutating admission/defaulting run on every apply before it is stored (test/sim). */
+  readonly mutators: ((object: Obj, existing: Obj | undefined) => void)[] = [];
   port = 0;
 
   constructor(opts: StandinOptions = {}) {
@@ -169,6 +173,14 @@ export class KubeApiStandin {
   get(apiVersion: string, kind: string, namespace: string | undefined, name: string): Obj | undefined {
     const r = this.resourceOf(apiVersion, kind);
     return this.store.get(this.key(apiVersion, r.plural, r.namespaced ? namespace : undefined, name));
+  }
+
+  /** Every stored object of a kind (optionally in one namespace), as a controller's lister sees them. */
+  list(apiVersion: string, kind: string, namespace?: string): Obj[] {
+    const r = this.resourceOf(apiVersion, kind);
+    return [...this.store.entries()]
+      .filter(([k]) => this.inCollection(k, apiVersion, r.plural, r.namespaced ? namespace : undefined))
+      .map(([, o]) => o);
   }
 
   remove(apiVersion: string, kind: string, namespace: string | undefined, name: string): void {
@@ -336,7 +348,8 @@ export class KubeApiStandin {
       },
     };
     if (existing?.status) next.status = existing.status;
-    const specChanged = JSON.stringify(existing?.spec) !== JSON.stringify(obj.spec);
+    for (const mutate of this.mutators) mutate(next, existing);
+    const specChanged = JSON.stringify(existing?.spec) !== JSON.stringify(next.spec);
     if (['Deployment', 'StatefulSet', 'DaemonSet', 'Job'].includes(r.kind))
       next.metadata.generation = (existing?.metadata?.generation ?? 0) + (existing && !specChanged ? 0 : 1);
     if (q.get('dryRun') === 'All') return this.json(res, existing ? 200 : 201, next);
@@ -416,6 +429,7 @@ export class KubeApiStandin {
 
   private publish(e: WatchEvent): void {
     this.history.push(e);
+    for (const listener of this.listeners) listener(e.type, e.object);
     for (const w of this.watchers) {
       if (w.gv === e.gv && w.plural === e.plural && (!w.namespace || w.namespace === e.namespace))
         w.res.write(`${JSON.stringify({ type: e.type, object: e.object })}\n`);
