@@ -6,7 +6,7 @@ import { parseEndpointFlags } from '../targets/endpoints.ts';
 import { parseDuration } from '../util/duration.ts';
 import { UsageError } from '../util/errors.ts';
 import { listStoredBackups } from './inventory.ts';
-import { type PrunePlan, planPrune, type RetentionPolicy } from './retention.ts';
+import { type PrunePlan, planPrune, policyProblem, type RetentionPolicy } from './retention.ts';
 import { kubeRunner, localRunner } from './runner.ts';
 import type { TargetAccess } from './types.ts';
 
@@ -98,6 +98,8 @@ export function parseRetention(text: string, where = 'retention'): RetentionPoli
       );
     (policy as unknown as Record<string, number>)[field] = Number(v);
   }
+  const problem = policyProblem(policy);
+  if (problem) throw new UsageError(`${where}: "${text}": ${problem}`);
   return policy;
 }
 
@@ -108,10 +110,19 @@ export async function prune(
   policy: RetentionPolicy,
   opts: { dryRun: boolean; now?: Date },
 ): Promise<{ plan: PrunePlan; abortedUploads: number | 'unsupported' }> {
+  // every caller parses the policy first; this guards the deleting path itself
+  const problem = policyProblem(policy);
+  if (problem) throw new UsageError(`retention policy refused: ${problem}`);
   const now = opts.now ?? new Date();
   const backups = await listStoredBackups(store, location);
   const plan = planPrune(
-    backups.map((b) => ({ id: b.id, time: b.time, complete: Boolean(b.manifest), lastWrite: b.lastWrite })),
+    backups.map((b) => ({
+      id: b.id,
+      time: b.time,
+      complete: Boolean(b.manifest),
+      components: b.manifest?.components.map((c) => c.component) ?? [],
+      lastWrite: b.lastWrite,
+    })),
     policy,
     now,
   );

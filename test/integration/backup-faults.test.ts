@@ -402,15 +402,64 @@ describeWithServices('backups prune over complete, incomplete and orphaned backu
     expect(list.stdout).toMatch(new RegExp(`^${complete[0]} .* complete$`, 'm'));
   }, 60_000);
 
-  it('never deletes the newest complete backup, even when no rule keeps it', async () => {
+  it('refuses --keep-monthly 0 (exit 2, nothing deleted); keep-last=1 keeps the newest backup of every component: a newer PostgreSQL-only backup does not make the last Redis one deletable', async () => {
     const client = s3Client(s3.endpoint);
-    const r = await kindling(
+    const before = (await listKeys(client, 'backups', 'p/')).sort();
+    const zero = await kindling(
       ['backups', 'prune', '--keep-monthly', '0', '--store', 's3://backups/p', '--s3-endpoint', s3.endpoint],
       {},
       s3,
     );
+    expect(zero.code, zero.stderr).toBe(2);
+    expect(zero.stderr).toMatch(/keep-monthly=0 keeps nothing/);
+    expect((await listKeys(client, 'backups', 'p/')).sort()).toEqual(before);
+
+    const withComponents = (id: string, startedAt: Date, components: string[]) =>
+      JSON.stringify({
+        ...JSON.parse(manifest(id, startedAt.toISOString())),
+        components: components.map((c) => ({
+          component: c,
+          backup: c,
+          type: c,
+          durationMs: 1,
+          artifacts: [],
+        })),
+      });
+    const t = Date.now();
+    const redisId = `${new Date(t - 5 * 86_400_000)
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z')}-cccccccccccc`;
+    const pgId = `${new Date(t - 60_000)
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z')}-dddddddddddd`;
+    await putObject(
+      client,
+      'backups',
+      `p/${redisId}/manifest.json`,
+      withComponents(redisId, new Date(t - 5 * 86_400_000), ['postgres', 'redis']),
+    );
+    await putObject(
+      client,
+      'backups',
+      `p/${pgId}/manifest.json`,
+      withComponents(pgId, new Date(t - 60_000), ['postgres']),
+    );
+    const r = await kindling(
+      ['backups', 'prune', '--keep-last', '1', '--store', 's3://backups/p', '--s3-endpoint', s3.endpoint],
+      {},
+      s3,
+    );
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/keep\s+\S+\s+\(newest complete backup\)/);
-    expect((await listKeys(client, 'backups', 'p/')).some((k) => k.endsWith('manifest.json'))).toBe(true);
+    expect(r.stdout).toMatch(
+      new RegExp(`keep\\s+${redisId}\\s+\\(newest complete backup of redis; last 1 of redis\\)`),
+    );
+    expect(r.stdout).toMatch(
+      new RegExp(`keep\\s+${pgId}\\s+\\(newest complete backup of postgres; last 1 of postgres\\)`),
+    );
+    const left = new Set((await listKeys(client, 'backups', 'p/')).map((k) => k.split('/')[1]));
+    expect(left.has(redisId)).toBe(true);
+    expect(left.has(pgId)).toBe(true);
   }, 60_000);
 });

@@ -1,19 +1,27 @@
-import fc from 'fast-check';
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { backupIdTime, isBackupId, newBackupId } from '../../src/backup/id.ts';
 import { type BackupFacts, isoWeek, planPrune } from '../../src/backup/retention.ts';
-import { parseRetention } from '../../src/backup/setup.ts';
+import { parseRetention, prune } from '../../src/backup/setup.ts';
 import { bgsaveState } from '../../src/backup/sources/redis.ts';
+import type { S3Store } from '../../src/store/s3.ts';
 import { parseStoreUrl } from '../../src/store/url.ts';
 import { UsageError } from '../../src/util/errors.ts';
+import { runCli } from '../harness/cli.ts';
 
 const H = 3_600_000;
 const D = 24 * H;
 const now = new Date('2026-03-15T12:00:00Z');
-const at = (ms: number, complete = true, lastWrite?: number): BackupFacts => ({
+const at = (
+  ms: number,
+  complete = true,
+  lastWrite?: number,
+  components: string[] = complete ? ['postgres'] : [],
+): BackupFacts => ({
   id: newBackupId(new Date(now.getTime() - ms), Buffer.from([1, 2, 3, 4, 5, ms % 256])),
   time: new Date(now.getTime() - ms),
   complete,
+  components,
   lastWrite: new Date(now.getTime() - (lastWrite ?? ms)),
 });
 
@@ -49,44 +57,112 @@ describe('planPrune', () => {
     expect(plan.remove.map((r) => r.id)).toEqual([orphan.id]);
     expect(plan.remove[0]!.reason).toMatch(/orphaned: no manifest/);
   });
+});
 
-  it('property: never removes the newest complete backup nor an in-progress one; every backup lands in exactly one list', () => {
-    const facts = fc.array(
-      fc.record({
-        age: fc.integer({ min: 0, max: 400 * D }),
-        complete: fc.boolean(),
-        idle: fc.integer({ min: 0, max: 10 * D }),
-      }),
-      { maxLength: 40 },
-    );
-    const policy = fc.record({
-      keepLast: fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }),
-      keepDaily: fc.option(fc.integer({ min: 0, max: 7 }), { nil: undefined }),
-      keepWeekly: fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }),
-      keepMonthly: fc.option(fc.integer({ min: 0, max: 12 }), { nil: undefined }),
-      graceMs: fc.integer({ min: 0, max: 2 * D }),
+describe('retention safety: the inputs reported in issue #15', () => {
+  it('a PostgreSQL-only backup does not make the last Redis backup deletable (keep-last=1)', () => {
+    const both = at(2 * H, true, undefined, ['postgres', 'redis']);
+    const pgOnly = at(1 * H, true, undefined, ['postgres']);
+    const plan = planPrune([pgOnly, both], { keepLast: 1, graceMs: D }, now);
+    expect(plan.remove).toEqual([]);
+    expect(plan.keep.find((k) => k.id === both.id)?.reasons).toContain('newest complete backup of redis');
+  });
+
+  it('keep rules count per component: keep-last=2 keeps two Redis backups among many PostgreSQL-only ones', () => {
+    const redis = [at(30 * H, true, undefined, ['redis']), at(20 * H, true, undefined, ['redis'])];
+    const old = at(40 * H, true, undefined, ['redis']);
+    const pg = [1, 2, 3, 4, 5].map((h) => at(h * H, true, undefined, ['postgres']));
+    const plan = planPrune([...pg, ...redis, old], { keepLast: 2, graceMs: D }, now);
+    const kept = new Set(plan.keep.map((k) => k.id));
+    for (const b of [pg[0]!, pg[1]!, ...redis]) expect(kept.has(b.id)).toBe(true);
+    expect(plan.remove.map((r) => r.id).sort()).toEqual([pg[2]!.id, pg[3]!.id, pg[4]!.id, old.id].sort());
+  });
+
+  it.each([
+    ['grace=1h', /no keep rule/],
+    ['', /no keep rule/],
+    ['keep-last=0', /keep-last=0 keeps nothing/],
+    ['keep-last=0,keep-daily=7', /keep-last=0 keeps nothing/],
+    ['keep-monthly=0,grace=2h', /keep-monthly=0 keeps nothing/],
+  ])('parseRetention refuses "%s" with a usage error naming where it came from', (text, why) => {
+    for (const where of ['--retention', 'input "retention"', 'backups prune']) {
+      let err: unknown;
+      try {
+        parseRetention(text, where);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(UsageError);
+      expect((err as Error).message).toContain(where);
+      expect((err as Error).message).toMatch(why);
+    }
+  });
+
+  it.each([
+    [['--retention', 'grace=1h'], /--retention: "grace=1h": no keep rule/],
+    [['--retention', 'keep-last=0'], /--retention: "keep-last=0": keep-last=0 keeps nothing/],
+  ])('kindling backup %j exits 2 before touching the store or the target', async (flags, message) => {
+    const r = await runCli([
+      'backup',
+      ...flags,
+      '--target',
+      'local',
+      '--endpoint',
+      'redis=redis://127.0.0.1:1',
+      '--store',
+      's3://backups/x',
+      // nothing listens here: a store or target contacted would fail differently (exit 1)
+      '--s3-endpoint',
+      'http://127.0.0.1:1',
+    ]);
+    expect(r.code, r.err).toBe(2);
+    expect(r.err).toMatch(message);
+  });
+
+  it.each([
+    [['--keep-last', '0'], /keep-last=0 keeps nothing/],
+    [['--grace', '1h'], /needs at least one of --keep-last/],
+    [['--keep-daily', '0', '--keep-weekly', '0'], /keep-daily=0, keep-weekly=0 keeps nothing/],
+  ])('kindling backups prune %j exits 2', async (flags, message) => {
+    const r = await runCli([
+      'backups',
+      'prune',
+      ...flags,
+      '--store',
+      's3://backups/x',
+      '--s3-endpoint',
+      'http://127.0.0.1:1',
+    ]);
+    expect(r.code, r.err).toBe(2);
+    expect(r.err).toMatch(message);
+  });
+
+  it('the backup action refuses retention "grace=1h" naming the input, before any backup (src/actions/backup.ts run as GitHub runs it)', () => {
+    const r = spawnSync(process.execPath, ['src/actions/backup.ts'], {
+      encoding: 'utf8',
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        INPUT_TARGET: 'local',
+        INPUT_ENDPOINTS: 'redis=redis://127.0.0.1:1',
+        INPUT_STORE: 's3://backups/x',
+        'INPUT_S3-ENDPOINT': 'http://127.0.0.1:1',
+        'INPUT_ACCESS-KEY-ID': 'a',
+        'INPUT_SECRET-ACCESS-KEY': 'b',
+        INPUT_RETENTION: 'grace=1h',
+      },
+      timeout: 60_000,
     });
-    fc.assert(
-      fc.property(facts, policy, (fs, p) => {
-        const backups = fs.map((f, i) => ({ ...at(f.age, f.complete, f.idle), id: `b${i}` }));
-        const plan = planPrune(backups, p, now);
-        const newest = backups
-          .filter((b) => b.complete)
-          // ids break ties between equal times, as in planPrune (real ids never collide)
-          .sort((a, b) => b.time.getTime() - a.time.getTime() || (b.id < a.id ? -1 : 1))[0];
-        const removed = new Set(plan.remove.map((r) => r.id));
-        if (newest) expect(removed.has(newest.id)).toBe(false);
-        for (const b of backups)
-          if (!b.complete && now.getTime() - b.lastWrite.getTime() < p.graceMs)
-            expect(removed.has(b.id)).toBe(false);
-        const all = [
-          ...plan.keep.map((k) => k.id),
-          ...plan.remove.map((r) => r.id),
-          ...plan.inProgress.map((x) => x.id),
-        ];
-        expect(all.sort()).toEqual(backups.map((b) => b.id).sort());
-      }),
-    );
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toMatch(/::error::input "retention": "grace=1h": no keep rule/);
+    expect(r.stdout).not.toMatch(/backing up/);
+  });
+
+  it('prune() itself refuses a policy without a keep rule (the deleting path, whatever the caller)', async () => {
+    const store = { list: () => Promise.reject(new Error('must not be called')) } as unknown as S3Store;
+    await expect(
+      prune(store, { bucket: 'b', prefix: '' }, { graceMs: H }, { dryRun: false }),
+    ).rejects.toThrow(UsageError);
   });
 });
 
