@@ -34,9 +34,34 @@ export function policyFindings(
   const templates = objects.map(podTemplate).filter((t): t is PodTemplate => t !== undefined);
   const credentialSeverity = credentials.strictProfiles.includes(profile) ? 'error' : 'warning';
   return [
+    ...templates.flatMap(serviceLinkFindings),
     ...templates.flatMap(containerFindings),
     ...objects.flatMap((o) => credentialFindings(o, credentialSeverity, credentials)),
     ...templates.flatMap((t) => envCredentialFindings(t, credentialSeverity, credentials)),
+  ];
+}
+
+/**
+ * Rule `service-links`: every pod template sets `enableServiceLinks: false`. Otherwise the kubelet
+ * gives each container `<SVC>_PORT=tcp://IP:PORT`, `<SVC>_SERVICE_HOST`, ... for every Service in the
+ * namespace (kubernetes/kubernetes pkg/kubelet/kubelet_pods.go getServiceEnvVarMap), and images that
+ * map environment variables onto configuration read them as settings: Milvus turns `MINIO_PORT` into
+ * `minio.port` over its user.yaml (milvus-io/milvus pkg/config/env_source.go), the Kafka image turns
+ * every `KAFKA_*` variable into a server.properties key (apache/kafka docker/resources/common-scripts/
+ * configure → `utility render-properties` with kafka-propertiesSpec.json, prefix KAFKA).
+ */
+function serviceLinkFindings(t: PodTemplate): Finding[] {
+  if (t.spec.enableServiceLinks === false) return [];
+  const set = t.spec.enableServiceLinks !== undefined;
+  return [
+    {
+      severity: 'error',
+      rule: 'service-links',
+      preferBase: !set,
+      message: `${showObject(t.object)}: set enableServiceLinks: false in the pod template (${set ? `it is ${text(t.spec.enableServiceLinks)}` : 'the default is true'}): the kubelet would add <SERVICE>_PORT=tcp://… variables for every Service of the namespace, which images that read their configuration from the environment (Milvus, Kafka) take as settings`,
+      object: t.object,
+      path: [...t.path, 'spec', ...(set ? ['enableServiceLinks'] : [])],
+    },
   ];
 }
 

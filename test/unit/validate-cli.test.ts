@@ -41,7 +41,7 @@ describeWithKubectl('kindling validate (CLI)', () => {
     try {
       const r = await run('validate', '--catalog', s.catalog);
       expect(r.code).toBe(1);
-      expect(r.stdout).toMatch(/web\.yaml:62: error: container web of Deployment web: image "nginx:latest"/);
+      expect(r.stdout).toMatch(/web\.yaml:64: error: container web of Deployment web: image "nginx:latest"/);
       expect(r.stdout).toMatch(/db\.yaml:34: error: StatefulSet db: unknown field "spec\.replicaz"/);
       expect(r.stderr).toContain('kindling: failed: validate (profile kind, 9 objects): 2 errors');
       expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace

@@ -56,7 +56,7 @@ const cases: Case[] = [
     edits: [{ file: 'base/db.yaml', find: 'periodSeconds: 5', replace: 'periodSecond: 5' }],
     expect: {
       file: 'base/db.yaml',
-      line: 80,
+      line: 81,
       rule: 'unknown-field',
       message: 'unknown field "spec.template.spec.containers[0].readinessProbe.periodSecond"',
     },
@@ -66,7 +66,7 @@ const cases: Case[] = [
     edits: [{ file: 'base/web.yaml', find: '      port: 80\n', replace: '' }],
     expect: {
       file: 'base/web.yaml',
-      line: 40,
+      line: 41,
       rule: 'schema',
       message: 'Service web: spec.ports[0]: missing required field "port"',
     },
@@ -77,7 +77,7 @@ const cases: Case[] = [
     edits: [{ file: 'base/db.yaml', find: 'cpu: 500m', replace: 'cpu: lots' }],
     expect: {
       file: 'base/db.yaml',
-      line: 72,
+      line: 73,
       rule: 'schema',
       message:
         'spec.template.spec.containers[0].resources.requests.cpu must be a quantity such as 500m, 2 or 1Gi, got "lots"',
@@ -103,7 +103,7 @@ const cases: Case[] = [
         replace: '                  name: web-config\n---\nfoo: bar\n',
       },
     ],
-    expect: { file: 'base/web.yaml', line: 114, rule: 'schema', message: 'not a Kubernetes object' },
+    expect: { file: 'base/web.yaml', line: 116, rule: 'schema', message: 'not a Kubernetes object' },
   },
   {
     name: 'Service selector matches no workload',
@@ -116,7 +116,7 @@ const cases: Case[] = [
     ],
     expect: {
       file: 'base/web.yaml',
-      line: 37,
+      line: 38,
       rule: 'service-selector',
       message: "Service web selects app=webb, but no workload's pod template has these labels",
     },
@@ -128,7 +128,7 @@ const cases: Case[] = [
     ],
     expect: {
       file: 'base/web.yaml',
-      line: 73,
+      line: 75,
       rule: 'missing-reference',
       message:
         'Deployment web (env DB_PASSWORD of container web) uses Secret db-secrets, which is not in the stack',
@@ -139,7 +139,7 @@ const cases: Case[] = [
     edits: [{ file: 'base/db.yaml', find: 'key: DB_USER', replace: 'key: DB_USERNAME' }],
     expect: {
       file: 'base/db.yaml',
-      line: 64,
+      line: 65,
       rule: 'missing-reference',
       message: 'uses key "DB_USERNAME" of Secret db-secret, which has no such key',
     },
@@ -155,7 +155,7 @@ const cases: Case[] = [
     ],
     expect: {
       file: 'base/web.yaml',
-      line: 68,
+      line: 70,
       rule: 'missing-reference',
       message: 'Deployment web (envFrom of container web) uses ConfigMap web-conf, which is not in the stack',
     },
@@ -165,7 +165,7 @@ const cases: Case[] = [
     edits: [{ file: 'base/web.yaml', find: '- key: site.conf', replace: '- key: nginx.conf' }],
     expect: {
       file: 'base/web.yaml',
-      line: 104,
+      line: 106,
       rule: 'missing-reference',
       message:
         'Deployment web (volume conf) uses key "nginx.conf" of ConfigMap web-config, which has no such key',
@@ -176,7 +176,7 @@ const cases: Case[] = [
     edits: [{ file: 'base/web.yaml', find: 'targetPort: 8080', replace: 'targetPort: 8081' }],
     expect: {
       file: 'base/web.yaml',
-      line: 42,
+      line: 43,
       rule: 'service-port',
       message:
         'Service web port 80 targets port 8081, which no container of Deployment web declares (they declare http/8080)',
@@ -205,7 +205,7 @@ const cases: Case[] = [
     ],
     expect: {
       file: 'base/web.yaml',
-      line: 114,
+      line: 116,
       rule: 'duplicate',
       message: 'duplicate object: ConfigMap demo/web-config is also defined at',
     },
@@ -251,7 +251,7 @@ const cases: Case[] = [
     edits: [{ file: 'base/web.yaml', find: 'image: nginx:1.27.2', replace: 'image: nginx:latest' }],
     expect: {
       file: 'base/web.yaml',
-      line: 62,
+      line: 64,
       rule: 'image-tag',
       message: 'container web of Deployment web: image "nginx:latest" uses the tag "latest" (pin a version)',
     },
@@ -261,7 +261,7 @@ const cases: Case[] = [
     edits: [{ file: 'base/db.yaml', find: 'image: busybox:1.36', replace: 'image: busybox' }],
     expect: {
       file: 'base/db.yaml',
-      line: 45,
+      line: 46,
       rule: 'image-tag',
       message: 'init container init-perms of StatefulSet db: image "busybox" has no tag',
     },
@@ -277,7 +277,7 @@ const cases: Case[] = [
     ],
     expect: {
       file: 'base/web.yaml',
-      line: 61,
+      line: 63,
       rule: 'probes',
       message: 'container web of Deployment web has no livenessProbe',
     },
@@ -293,7 +293,7 @@ const cases: Case[] = [
     ],
     expect: {
       file: 'base/db.yaml',
-      line: 54,
+      line: 55,
       rule: 'probes',
       message: 'container db of StatefulSet db has no readinessProbe',
     },
@@ -303,7 +303,7 @@ const cases: Case[] = [
     edits: [{ file: 'base/db.yaml', find: '            limits: { cpu: 100m, memory: 32Mi }\n', replace: '' }],
     expect: {
       file: 'base/db.yaml',
-      line: 47,
+      line: 48,
       rule: 'resources',
       message:
         'init container init-perms of StatefulSet db has no resources.limits.cpu, resources.limits.memory',
@@ -316,7 +316,7 @@ const cases: Case[] = [
     ],
     expect: {
       file: 'base/web.yaml',
-      line: 27,
+      line: 28,
       rule: 'resources',
       message: 'container migrate of Job migrate has no resources.requests.cpu, resources.requests.memory',
     },
@@ -333,7 +333,7 @@ const cases: Case[] = [
     ],
     expect: {
       file: 'base/web.yaml',
-      line: 122,
+      line: 124,
       rule: 'default-credential',
       severity: 'error',
       message:
@@ -352,7 +352,7 @@ const cases: Case[] = [
     ],
     expect: {
       file: 'base/web.yaml',
-      line: 122,
+      line: 124,
       rule: 'default-credential',
       severity: 'warning',
       message: 'stringData.ADMIN_PASSWORD is a default credential',
@@ -370,7 +370,7 @@ const cases: Case[] = [
     ],
     expect: {
       file: 'base/web.yaml',
-      line: 122,
+      line: 124,
       rule: 'default-credential',
       severity: 'error',
       message: 'Secret web-secret: data.ADMIN_PASSWORD is a default credential',
@@ -406,7 +406,7 @@ const cases: Case[] = [
     ],
     expect: {
       file: 'base/web.yaml',
-      line: 71,
+      line: 73,
       rule: 'default-credential',
       severity: 'error',
       message: 'Deployment web: env ADMIN_PASSWORD of container web is a default credential',
@@ -581,10 +581,44 @@ const cases: Case[] = [
     ],
     expect: {
       file: 'base/db.yaml',
-      line: 67,
+      line: 68,
       rule: 'ownership',
       message:
         "StatefulSet db (component db): env POSTGRES_USER of container db uses Secret db-secret, which belongs to component web, not one of db's dependencies (none)",
+    },
+  },
+  {
+    // kubelet pkg/kubelet/kubelet_pods.go getServiceEnvVarMap: links are on unless the pod says false
+    name: 'pod template without enableServiceLinks: false',
+    edits: [
+      {
+        file: 'base/web.yaml',
+        find: '    spec:\n      enableServiceLinks: false\n      containers:',
+        replace: '    spec:\n      containers:',
+      },
+    ],
+    expect: {
+      file: 'base/web.yaml',
+      line: 60,
+      rule: 'service-links',
+      message: 'Deployment web: set enableServiceLinks: false in the pod template (the default is true)',
+    },
+  },
+  {
+    name: 'an overlay turns service links back on (production sizing)',
+    profile: 'production',
+    edits: [
+      {
+        file: 'overlays/production/replicas.yaml',
+        find: '  replicas: 3',
+        replace: '  replicas: 3\n  template:\n    spec:\n      enableServiceLinks: true',
+      },
+    ],
+    expect: {
+      file: 'overlays/production/replicas.yaml',
+      line: 10,
+      rule: 'service-links',
+      message: 'Deployment web: set enableServiceLinks: false in the pod template (it is true)',
     },
   },
   {
