@@ -8,16 +8,18 @@ import { join, resolve } from 'node:path';
 import * as core from '@actions/core';
 import { deployStack } from '../app/deploy.ts';
 import { loadStack } from '../catalog/index.ts';
+import { resolveSelection } from '../catalog/resolve.ts';
 import { localRegistryHostingConfigMap } from '../kind/config.ts';
 import { installKind } from '../kind/install.ts';
 import { KindCli } from '../kind/kind.ts';
 import { checkDocker, hostFindings } from '../kind/preflight.ts';
 import { type Registry, registryFor } from '../kind/registry.ts';
 import { setUpKindCluster } from '../kind/setup.ts';
-import { DEFAULT_KIND_VERSION, nodeImageFor } from '../kind/versions.ts';
+import { chooseKind } from '../kind/versions.ts';
 import { KubeClient } from '../kube/client.ts';
 import { KubeCluster } from '../kube/cluster.ts';
 import { loadKubeConfig } from '../kube/config.ts';
+import { renderProfile } from '../manifests/render.ts';
 import { deploySummary, timeToReady } from '../report/deploy-summary.ts';
 import { FailedError, UsageError } from '../util/errors.ts';
 import {
@@ -32,7 +34,6 @@ import {
 
 async function run(): Promise<void> {
   const clusterMode = choiceInput('cluster', ['kind', 'existing'] as const, 'kind');
-  const kindVersion = stringInput('kind-version') || DEFAULT_KIND_VERSION;
   const clusterName = stringInput('cluster-name') || 'kindling';
   const kubeconfigInput = stringInput('kubeconfig', { secret: true });
   const context = stringInput('context');
@@ -51,11 +52,17 @@ async function run(): Promise<void> {
   let extra: ((dir: string) => Promise<void>) | undefined;
   let registry: Registry | undefined;
   if (clusterMode === 'kind') {
-    const nodeImage = nodeImageFor(kindVersion, stringInput('node-image'));
-    if (!nodeImage)
-      throw new UsageError(
-        `no pinned node image for kind ${kindVersion}: set input "node-image" (kindest/node:vX.Y.Z@sha256:...)`,
-      );
+    // every input is checked before anything is created: a typo must not cost a cluster
+    const { kindVersion, nodeImage } = chooseKind({
+      requested: stringInput('kind-version'),
+      nodeImage: stringInput('node-image'),
+      names: { version: 'input "kind-version"', image: 'input "node-image"' },
+    });
+    resolveSelection(stack, selection.length ? selection : ['minimal']);
+    await renderProfile(stack, sizing);
+    const registryPort = stringInput('local-registry');
+    const port = registryPort ? parseRegistryPort(registryPort) : 0;
+    registry = port ? registryFor(port) : undefined;
     await checkDocker();
     for (const f of await hostFindings()) core.warning(f.message);
     const kind = await installKind(kindVersion);
@@ -64,9 +71,6 @@ async function run(): Promise<void> {
     core.saveState('cluster-name', clusterName);
     core.setOutput('kind-version', kind.version);
     core.setOutput('node-image', nodeImage);
-    const registryPort = stringInput('local-registry');
-    const port = registryPort ? parseRegistryPort(registryPort) : 0;
-    registry = port ? registryFor(port) : undefined;
     await core.group(`kind create cluster ${clusterName}`, () =>
       setUpKindCluster(cli, {
         name: clusterName,

@@ -55,7 +55,9 @@ export async function installKind(version: string, opts: { baseUrl?: string } = 
   const v = normaliseVersion(version);
   const cached = tc.find('kind', v.slice(1));
   const asset = releaseAsset(v);
-  if (cached) return { path: join(cached, 'kind'), version: v, source: 'cache' };
+  // the asset has no .exe (cross.sh); Windows only runs it under an executable name
+  const exe = process.platform === 'win32' ? 'kind.exe' : 'kind';
+  if (cached) return { path: join(cached, exe), version: v, source: 'cache' };
   const url = opts.baseUrl ? `${opts.baseUrl}/${v}/${asset.file}` : asset.url;
   const sumUrl = `${url}.sha256sum`;
   let binary: string;
@@ -76,6 +78,6 @@ export async function installKind(version: string, opts: { baseUrl?: string } = 
       `kind ${v} download failed verification: sha256 ${actual} does not match the published ${expected}`,
     );
   await chmod(binary, 0o755);
-  const dir = await tc.cacheFile(binary, 'kind', 'kind', v.slice(1));
-  return { path: join(dir, 'kind'), version: v, source: 'download' };
+  const dir = await tc.cacheFile(binary, exe, 'kind', v.slice(1));
+  return { path: join(dir, exe), version: v, source: 'download' };
 }

@@ -12,7 +12,13 @@ import { kindConfig } from '../../src/kind/config.ts';
 import { installKind, parseChecksumFile, parseKindVersion } from '../../src/kind/install.ts';
 import { KindCli } from '../../src/kind/kind.ts';
 import { checkDocker, judgeHost } from '../../src/kind/preflight.ts';
-import { DEFAULT_KIND_VERSION, nodeImageFor, releaseAsset } from '../../src/kind/versions.ts';
+import {
+  chooseKind,
+  DEFAULT_KIND_VERSION,
+  KIND_NODE_IMAGES,
+  nodeImageFor,
+  releaseAsset,
+} from '../../src/kind/versions.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kindling-kind-test-'));
 const argvLog = join(dir, 'argv.log');
@@ -84,6 +90,47 @@ describe('kind versions and node images', () => {
     expect(nodeImageFor('0.29.0')).toMatch(/v1\.33\.1@sha256:0500722/);
     expect(nodeImageFor('v0.1.0')).toBeUndefined();
     expect(nodeImageFor('v0.1.0', 'kindest/node:v1.30.0')).toBe('kindest/node:v1.30.0');
+  });
+  it('pins kind v0.31.0 to kindest/node:v1.35.0 at the digest of kubernetes-sigs/kind pkg/apis/config/defaults/image.go@v0.31.0', () => {
+    expect(nodeImageFor('v0.31.0')).toBe(
+      'kindest/node:v1.35.0@sha256:452d707d4862f52530247495d180205e029056831160e22870e37e3f6c1ac31f',
+    );
+    // every pin is a released tag's default image (v0.33.0 is unreleased upstream: only v0.33.0-alpha)
+    expect(Object.keys(KIND_NODE_IMAGES).sort()).toEqual(['v0.29.0', 'v0.30.0', 'v0.31.0', 'v0.32.0']);
+    expect(KIND_NODE_IMAGES).toHaveProperty(DEFAULT_KIND_VERSION);
+  });
+  it('the Windows asset is kind-windows-amd64 with no .exe (kubernetes-sigs/kind hack/release/build/cross.sh)', () => {
+    expect(releaseAsset('v0.31.0', 'win32', 'x64')).toMatchObject({
+      file: 'kind-windows-amd64',
+      url: 'https://github.com/kubernetes-sigs/kind/releases/download/v0.31.0/kind-windows-amd64',
+    });
+    expect(releaseAsset('v0.31.0', 'darwin', 'arm64').file).toBe('kind-darwin-arm64');
+  });
+  it('chooseKind: a version without a pin is refused unless an image is given; an installed kind must match', () => {
+    const names = { version: '--kind-version', image: '--node-image' };
+    expect(chooseKind({ names })).toEqual({
+      kindVersion: DEFAULT_KIND_VERSION,
+      nodeImage: KIND_NODE_IMAGES[DEFAULT_KIND_VERSION],
+    });
+    expect(chooseKind({ requested: '0.31.0', names }).nodeImage).toMatch(/v1\.35\.0@sha256:452d707d/);
+    expect(() => chooseKind({ requested: 'v0.99.0', names })).toThrow(
+      /--kind-version: no node image is pinned for kind v0\.99\.0 .*set --node-image/,
+    );
+    expect(chooseKind({ requested: 'v0.99.0', nodeImage: 'kindest/node:v1.40.0@sha256:abc', names })).toEqual(
+      {
+        kindVersion: 'v0.99.0',
+        nodeImage: 'kindest/node:v1.40.0@sha256:abc',
+      },
+    );
+    expect(() => chooseKind({ requested: 'latest', names })).toThrow(
+      /--kind-version: "latest" is not a kind release/,
+    );
+    expect(() => chooseKind({ requested: 'v0.31.0', installed: 'v0.30.0', names })).toThrow(
+      /kind v0\.30\.0 is installed, but v0\.31\.0 was asked for/,
+    );
+    expect(() => chooseKind({ installed: 'v0.99.0', names })).toThrow(
+      /no node image is pinned for kind v0\.99\.0/,
+    );
   });
   it('parses `kind version` output and checksum files', () => {
     expect(parseKindVersion('kind v0.33.0 go1.24.6 linux/amd64')).toBe('v0.33.0');

@@ -11,13 +11,14 @@ import { KindCli } from '../../kind/kind.ts';
 import { checkDocker, hostFindings } from '../../kind/preflight.ts';
 import { registryFor } from '../../kind/registry.ts';
 import { setUpKindCluster } from '../../kind/setup.ts';
-import { DEFAULT_KIND_VERSION, nodeImageFor } from '../../kind/versions.ts';
+import { chooseKind, KIND_NODE_IMAGES } from '../../kind/versions.ts';
 import { KubeClient } from '../../kube/client.ts';
 import { KubeCluster } from '../../kube/cluster.ts';
 import { loadKubeConfig } from '../../kube/config.ts';
 import '../../kube/register.ts';
 import { deployStack } from '../../app/deploy.ts';
-import { parseRendered } from '../../manifests/render.ts';
+import { resolveSelection } from '../../catalog/resolve.ts';
+import { type KubeObject, parseRendered, renderProfile } from '../../manifests/render.ts';
 import { deployTable } from '../../report/deploy-summary.ts';
 import { formatDuration } from '../../util/duration.ts';
 import { FailedError } from '../../util/errors.ts';
@@ -43,6 +44,7 @@ interface UpFlags extends SelectionFlags {
   diagnostics?: string;
   registry?: string | true;
   loadImages?: string[];
+  rendered?: string;
 }
 
 const log = (component: string, message: string) => process.stderr.write(`[${component}] ${message}\n`);
@@ -60,6 +62,7 @@ async function rollout(
   flags: SelectionFlags & { timeout: number; dryRun?: boolean; diagnostics?: string; rendered?: string },
   kc: KubeConfig,
   extra?: (dir: string) => Promise<void>,
+  rendered?: readonly KubeObject[],
 ) {
   const diagnosticsDir = resolve(flags.diagnostics ?? mkdtempSync(join(tmpdir(), 'kindling-diagnostics-')));
   const out = await deployStack({
@@ -72,7 +75,11 @@ async function rollout(
     diagnosticsDir,
     log,
     ...(extra ? { extraDiagnostics: extra } : {}),
-    ...(flags.rendered ? { rendered: parseRendered(readFileSync(flags.rendered, 'utf8')) } : {}),
+    ...(rendered
+      ? { rendered }
+      : flags.rendered
+        ? { rendered: parseRendered(readFileSync(flags.rendered, 'utf8')) }
+        : {}),
   });
   for (const w of out.plan.warnings) log('plan', `warning: ${w}`);
   process.stdout.write(`${deployTable(out.result.components)}\n`);
@@ -113,7 +120,7 @@ export function registerDeploy(program: Command): void {
       .option('--name <name>', 'kind cluster name', 'kindling')
       .option(
         '--kind-version <version>',
-        `kind version (for the node image pin; default ${DEFAULT_KIND_VERSION})`,
+        `kind version whose pinned node image to use (default: the kind on PATH; pinned: ${Object.keys(KIND_NODE_IMAGES).join(', ')})`,
       )
       .option('--node-image <image>', 'kind node image (default: the one pinned for the kind version)')
       .option('--no-verify', 'skip the health checks after deploying')
@@ -125,17 +132,28 @@ export function registerDeploy(program: Command): void {
   ).action(async (flags: UpFlags) => {
     const stack = loadStack(flags.catalog);
     const started = Date.now();
-    await checkDocker(); // exits 2 within seconds when there is no engine
-    for (const f of await hostFindings()) log('preflight', `${f.level}: ${f.message}`);
-    const kind = await findKindOnPath();
-    const version = flags.kindVersion ?? kind.version;
-    const nodeImage = nodeImageFor(version, flags.nodeImage) ?? nodeImageFor(DEFAULT_KIND_VERSION)!;
-    log('kind', `${kind.version} with ${nodeImage}`);
-    const cli = new KindCli(kind.path);
+    // every flag is checked before Docker is asked for anything: a typo must not cost a cluster
+    const names = { version: '--kind-version', image: '--node-image' };
+    chooseKind({ requested: flags.kindVersion, nodeImage: flags.nodeImage, names });
     const registry =
       flags.registry === undefined
         ? undefined
         : registryFor(flags.registry === true ? 5001 : Number(flags.registry));
+    const rendered = flags.rendered
+      ? parseRendered(readFileSync(flags.rendered, 'utf8'))
+      : await renderProfile(stack, flags.sizing);
+    resolveSelection(stack, selectionFrom(flags));
+    await checkDocker(); // exits 2 within seconds when there is no engine
+    for (const f of await hostFindings()) log('preflight', `${f.level}: ${f.message}`);
+    const kind = await findKindOnPath();
+    const { nodeImage } = chooseKind({
+      requested: flags.kindVersion,
+      installed: kind.version,
+      nodeImage: flags.nodeImage,
+      names,
+    });
+    log('kind', `${kind.version} with ${nodeImage}`);
+    const cli = new KindCli(kind.path);
     await setUpKindCluster(cli, {
       name: flags.name,
       nodeImage,
@@ -149,7 +167,13 @@ export function registerDeploy(program: Command): void {
     );
     const kc = loadKubeConfig({ path: kubeconfig });
     if (registry) await new KubeClient(kc).apply(localRegistryHostingConfigMap(registry.hostPort));
-    const out = await rollout(stack, flags, kc, (dir) => cli.exportLogs(flags.name, join(dir, 'kind-logs')));
+    const out = await rollout(
+      stack,
+      flags,
+      kc,
+      (dir) => cli.exportLogs(flags.name, join(dir, 'kind-logs')),
+      rendered,
+    );
     if (flags.verify) await runVerify(stack, out.components, kc);
     printReachable(stack, out.components, `kind-${flags.name}`);
     process.stdout.write(`up in ${formatDuration(Date.now() - started)}; kubeconfig: ${kubeconfig}\n`);
