@@ -11,6 +11,7 @@ import { Locator } from './locate.ts';
 import { CLUSTER_SCOPED, containersOf, isRecord, keyOf, podTemplate } from './objects.ts';
 import { ownershipFindings } from './ownership.ts';
 import { policyFindings } from './policy.ts';
+import { ruleProblems } from './promql.ts';
 import { referenceFindings } from './references.ts';
 import {
   type EarlyRender,
@@ -124,6 +125,7 @@ async function validate(opts: ValidateOptions, adopted: { early: boolean }): Pro
     problems.push({ severity: f.severity, file: at.file, line: at.line, rule: f.rule, message: f.message });
   }
   problems.push(...catalogFindings(stack, catalog.source, objects, sources.resourceFiles, locator));
+  problems.push(...ruleProblems(objects, locator));
   mark('checks');
   return { profile, problems: sortProblems(dedupe(problems)), objects: objects.length, rendered };
 }
