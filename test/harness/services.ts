@@ -20,6 +20,9 @@ export type ServiceName =
   | 'alertmanager'
   | 'clickhouse'
   | 'kafka-mock'
+  /** The Debian exporters (prometheus-postgres-exporter 0.11, prometheus-redis-exporter 1.45). */
+  | 'postgres-exporter'
+  | 'redis-exporter'
   | 's3'
   /** Not a server: the reference zstd implementation, for interop checks of kindling's frames. */
   | 'zstd-cli';
@@ -29,10 +32,12 @@ const BINARIES: Record<ServiceName, string[]> = {
   postgres: [`${PG_BIN}/initdb`, `${PG_BIN}/pg_ctl`],
   redis: ['redis-server'],
   etcd: ['etcd'],
-  prometheus: ['prometheus'],
+  prometheus: ['prometheus', 'promtool'],
   alertmanager: ['prometheus-alertmanager'],
   clickhouse: ['clickhouse-server'],
   'kafka-mock': ['kcat'],
+  'postgres-exporter': ['prometheus-postgres-exporter'],
+  'redis-exporter': ['prometheus-redis-exporter'],
   s3: [],
   'zstd-cli': ['zstd'],
 };
