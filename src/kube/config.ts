@@ -11,6 +11,25 @@ export interface KubeconfigSource {
   context?: string;
 }
 
+/** The three ways to say which cluster, for every "no kubeconfig" message. */
+export const NO_KUBECONFIG_HINT =
+  'pass --kubeconfig FILE (action input "kubeconfig"), set KUBECONFIG, or use --target local to check services on this machine';
+
+/**
+ * client-node's `loadFromDefault` ends, when it finds no KUBECONFIG, no ~/.kube/config and no
+ * service-account token, with an unauthenticated `http://localhost:8080` cluster in a context named
+ * `loaded-context` (kubernetes-client/javascript `src/config.ts` loadFromDefault →
+ * loadFromClusterAndUser). That is never what a user meant.
+ */
+export function isLocalhostFallback(kc: KubeConfig): boolean {
+  const contexts = kc.getContexts();
+  return (
+    contexts.length === 1 &&
+    contexts[0]!.name === 'loaded-context' &&
+    kc.getCurrentCluster()?.server === 'http://localhost:8080'
+  );
+}
+
 export function loadKubeConfig(src: KubeconfigSource): KubeConfig {
   const kc = new KubeConfig();
   try {
@@ -18,11 +37,19 @@ export function loadKubeConfig(src: KubeconfigSource): KubeConfig {
     else if (src.path) kc.loadFromString(readFileSync(src.path, 'utf8'));
     else kc.loadFromDefault();
   } catch (err) {
-    const where = src.content ? 'the kubeconfig content' : (src.path ?? 'the default kubeconfig');
+    const fromEnv =
+      !src.content && !src.path && process.env.KUBECONFIG
+        ? `KUBECONFIG (${process.env.KUBECONFIG})`
+        : undefined;
+    const where = src.content ? 'the kubeconfig content' : (src.path ?? fromEnv ?? 'the default kubeconfig');
     // the content may hold credentials: say what failed, not what it contained
     const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'not a valid kubeconfig';
     throw new UsageError(`cannot load ${where}: ${why}`, src.path ? '--kubeconfig' : undefined);
   }
+  if (!src.content && !src.path && isLocalhostFallback(kc))
+    throw new UsageError(
+      `no kubeconfig: none given, KUBECONFIG is not set and ~/.kube/config does not exist; ${NO_KUBECONFIG_HINT}`,
+    );
   if (src.context) {
     if (!kc.getContexts().some((c) => c.name === src.context))
       throw new UsageError(
