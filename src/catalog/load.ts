@@ -6,7 +6,7 @@ import { formatProblem, hasErrors, type Problem } from '../util/problem.ts';
 import { lineAt, parseYamlSource, pointerToPath, type SourceDoc } from '../util/yaml-source.ts';
 import { findCycle } from './resolve.ts';
 import { catalogSchema } from './schema.ts';
-import type { Component, Stack } from './types.ts';
+import type { Component, HardeningData, NetworkData, Stack } from './types.ts';
 
 export const DEFAULT_CATALOG = 'manifests/stack.yaml';
 
@@ -98,7 +98,10 @@ interface RawCatalog {
   render: Stack['render'];
   shared?: Stack['shared'];
   groups?: Record<string, string>;
-  policy?: Partial<Stack['policy']>;
+  policy?: Partial<Omit<Stack['policy'], 'network' | 'hardening'>> & {
+    network?: Partial<NetworkData>;
+    hardening?: Partial<HardeningData>;
+  };
   profiles: Record<string, string[]>;
   components: Record<string, RawComponent>;
 }
@@ -135,6 +138,15 @@ function normalise(raw: RawCatalog, file: string, dir: string, src: SourceDoc): 
       defaultCredentials: raw.policy?.defaultCredentials ?? [],
       defaultCredentialsInPasswordFields: raw.policy?.defaultCredentialsInPasswordFields ?? [],
       strictProfiles: raw.policy?.strictProfiles ?? ['production'],
+      network: raw.policy?.network && {
+        metricsScraper: raw.policy.network.metricsScraper,
+        clientNamespaces: raw.policy.network.clientNamespaces ?? [],
+        connections: raw.policy.network.connections ?? [],
+      },
+      hardening: raw.policy?.hardening && {
+        spreadTopologyKey: raw.policy.hardening.spreadTopologyKey,
+        quorum: raw.policy.hardening.quorum ?? [],
+      },
     },
     lines,
   };

@@ -44,6 +44,48 @@ export const catalogSchema = {
         defaultCredentials: { type: 'array', items: { type: 'string', minLength: 1 } },
         defaultCredentialsInPasswordFields: { type: 'array', items: { type: 'string', minLength: 1 } },
         strictProfiles: { type: 'array', items: { type: 'string' } },
+        network: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            metricsScraper: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['component', 'portAnnotation'],
+              properties: {
+                component: name,
+                scrapeAnnotation: { type: 'string', minLength: 1 },
+                portAnnotation: { type: 'string', minLength: 1 },
+              },
+            },
+            clientNamespaces: {
+              type: 'array',
+              items: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['namespace', 'components'],
+                properties: { namespace: name, components: { type: 'array', items: name } },
+              },
+            },
+            connections: {
+              type: 'array',
+              items: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['from', 'to'],
+                properties: { from: name, to: name, why: { type: 'string' } },
+              },
+            },
+          },
+        },
+        hardening: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            spreadTopologyKey: { type: 'string', minLength: 1 },
+            quorum: { type: 'array', items: name },
+          },
+        },
       },
     },
     profiles: {

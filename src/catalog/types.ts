@@ -76,6 +76,26 @@ export interface StackPolicy {
   defaultCredentialsInPasswordFields: string[];
   /** Sizing profiles where a default credential is an error (a warning elsewhere). */
   strictProfiles: string[];
+  /** What the generated NetworkPolicies admit besides `dependsOn` (src/security). */
+  network?: NetworkData;
+  /** Rules for replicated workloads under the strict profiles (src/security/hardening.ts). */
+  hardening?: HardeningData;
+}
+
+export interface NetworkData {
+  /** The component that scrapes every Service annotated `scrapeAnnotation: "true"` on `portAnnotation`. */
+  metricsScraper?: { component: string; scrapeAnnotation?: string; portAnnotation: string };
+  /** Namespaces outside the stack (the applications) and the components they may reach. */
+  clientNamespaces: { namespace: string; components: string[] }[];
+  /** Connections that are not deploy dependencies (no ordering), e.g. an optional datasource. */
+  connections: { from: string; to: string; why?: string }[];
+}
+
+export interface HardeningData {
+  /** Replicas of a replicated workload must be spread over this topology key. */
+  spreadTopologyKey?: string;
+  /** Components that keep a majority quorum: a PDB may allow at most a minority down. */
+  quorum: string[];
 }
 
 export interface Stack {

@@ -1,0 +1,115 @@
+/**
+ * The generated NetworkPolicies (manifests/base/network-policies.yaml) on the real rendered stack
+ * (kubectl kustomize, both sizing profiles): the committed file is what the catalog implies, and
+ * evaluating it over the rendered pods gives exactly the catalog's edges.
+ */
+import { readFileSync } from 'node:fs';
+import { beforeAll, expect, it } from 'vitest';
+import { expectedPolicies } from '../../scripts/gen-network-policies.ts';
+import { loadStack } from '../../src/catalog/index.ts';
+import type { Stack } from '../../src/catalog/types.ts';
+import { type KubeObject, renderProfile } from '../../src/manifests/render.ts';
+import { reachability } from '../../src/security/matrix.ts';
+import { describeWithKubectl } from './validate-helpers.ts';
+
+const stack = loadStack('manifests/stack.yaml');
+const ports = (r: ReturnType<typeof reachability>, from: string, to: string) =>
+  r.cells.find((c) => c.from === from && c.to === to)?.ports;
+
+describeWithKubectl('generated NetworkPolicies (real kubectl kustomize)', () => {
+  const rendered: Record<string, KubeObject[]> = {};
+  beforeAll(async () => {
+    for (const p of ['kind', 'production']) rendered[p] = await renderProfile(stack, p);
+  });
+
+  it('the committed file is what npm run gen:network-policies writes (no drift)', async () => {
+    const { file, text } = await expectedPolicies('manifests/stack.yaml');
+    expect(readFileSync(file, 'utf8')).toBe(text);
+  });
+
+  for (const profile of ['kind', 'production'])
+    it(`${profile}: every dependsOn edge is allowed, nothing else is (no violation)`, () => {
+      const r = reachability(stack, rendered[profile]!);
+      expect(r.violations).toEqual([]);
+      expect(r.policies).toBe(Object.keys(stack.components).length + 1);
+      // the edges of the catalog, on the catalog's Service ports
+      expect(ports(r, 'nacos', 'nacos-mysql')).toEqual(['3306']);
+      expect(ports(r, 'milvus', 'etcd')).toEqual(['2379']);
+      expect(ports(r, 'kafka-ui', 'kafka')).toEqual(['9092']);
+      expect(ports(r, 'jaeger', 'elasticsearch')).toEqual(['9200']);
+      // the metrics scraper on the annotated port only; no reverse edges; nothing from outside
+      expect(ports(r, 'prometheus', 'postgres')).toEqual(['9187']);
+      expect(ports(r, 'nacos-mysql', 'nacos')).toBeUndefined();
+      expect(ports(r, 'kafka-ui', 'postgres')).toBeUndefined();
+      expect(ports(r, '(unlabelled pod)', 'redis')).toBeUndefined();
+      expect(ports(r, 'ns/(other)', 'postgres')).toBeUndefined();
+      expect(ports(r, 'ns/voiceassistant', 'postgres')).toEqual(['5432']);
+      // members of a cluster reach each other on every port (Nacos raft, Kafka controller)
+      expect(ports(r, 'nacos', 'nacos')).toContain('*');
+    });
+
+  it('the CronJob no catalog workload names (Jaeger index cleaner) is admitted to Elasticsearch as jaeger', () => {
+    const r = reachability(stack, rendered.kind!);
+    const cleaner = r.model.pods.find((p) => p.id === 'CronJob/jaeger-es-index-cleaner');
+    expect(cleaner?.component).toBe('jaeger');
+  });
+
+  const withoutEdge = (s: Stack, from: string, to: string): Stack => {
+    const copy = structuredClone(s);
+    copy.components[from]!.dependsOn = copy.components[from]!.dependsOn.filter((d) => d !== to);
+    return copy;
+  };
+
+  it('a policy admitting an edge the catalog lacks is reported at that NetworkPolicy rule', () => {
+    const r = reachability(withoutEdge(stack, 'milvus', 'etcd'), rendered.kind!);
+    expect(r.violations.map((v) => v.message)).toEqual([
+      expect.stringMatching(
+        /^milvus may connect to etcd \(StatefulSet\/etcd\) on port 2379: NetworkPolicy etcd-ingress admits it/,
+      ),
+    ]);
+    const at = r.violations[0]!.at;
+    expect('object' in at && at.object.metadata.name).toBe('etcd-ingress');
+  });
+
+  it('a catalog edge the policies do not allow is reported at its dependsOn entry', () => {
+    const objects = rendered.kind!.filter(
+      (o) => !(o.kind === 'NetworkPolicy' && o.metadata.name === 'nacos-mysql-ingress'),
+    );
+    // without its own policy nacos-mysql is still isolated by default-deny: nacos is cut off
+    const r = reachability(stack, objects);
+    const missing = r.violations.find((v) => v.message.startsWith('dependsOn edge nacos → nacos-mysql'));
+    expect(missing?.at).toEqual({ catalog: ['components', 'nacos', 'dependsOn', 0] });
+  });
+
+  it('a pod whose labels no policy selects (default-deny removed) is reported: everything reaches it', () => {
+    const objects = rendered.kind!.filter(
+      (o) => o.kind !== 'NetworkPolicy' || o.metadata.name !== 'default-deny-ingress',
+    );
+    const relabelled = objects.map((o) =>
+      o.kind === 'StatefulSet' && o.metadata.name === 'redis'
+        ? (() => {
+            const c = structuredClone(o) as KubeObject & {
+              spec: { template: { metadata: { labels: Record<string, string> } } };
+            };
+            c.spec.template.metadata.labels['app.kubernetes.io/name'] = 'redis-renamed';
+            return c;
+          })()
+        : o,
+    );
+    const r = reachability(stack, relabelled);
+    expect(r.violations.some((v) => v.message.startsWith('no NetworkPolicy selects StatefulSet/redis'))).toBe(
+      true,
+    );
+  });
+
+  it('an egress default-deny would cut DNS: reported', () => {
+    const denyEgress: KubeObject = {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'deny-egress', namespace: stack.namespace },
+      spec: { podSelector: {}, policyTypes: ['Egress'] },
+    };
+    const r = reachability(stack, [...rendered.kind!, denyEgress]);
+    expect(r.violations.some((v) => /cannot reach cluster DNS/.test(v.message))).toBe(true);
+  });
+});
