@@ -8,7 +8,8 @@ import type { Component, Stack } from '../catalog/types.ts';
 import { KubeClient } from '../kube/client.ts';
 import { type DeployOptions, type DeployResult, deployPlan } from '../kube/deploy.ts';
 import { collectDiagnostics } from '../kube/diagnostics.ts';
-import { type KubeObject, renderProfile } from '../manifests/render.ts';
+import type { KubeObject } from '../manifests/render.ts';
+import { renderChecked } from '../manifests/validate.ts';
 import { rolloutError } from '../plan/diagnostics.ts';
 import { buildPlan, type Plan } from '../plan/order.ts';
 import { errorMessage } from '../util/errors.ts';
@@ -46,7 +47,9 @@ export async function planStack(
   rendered?: readonly KubeObject[],
 ) {
   const components = resolveSelection(stack, selection);
-  const objects = rendered ?? (await renderProfile(stack, sizing));
+  // validate's own pass: its errors (file:line) refuse the plan, and so the deploy (issue #11 item 19);
+  // a --rendered file is taken as given
+  const objects = rendered ?? (await renderChecked(stack.file, sizing));
   return { components, plan: buildPlan(stack, components, objects) };
 }
 

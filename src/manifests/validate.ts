@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readCatalog } from '../catalog/load.ts';
 import { UsageError } from '../util/errors.ts';
-import type { Problem } from '../util/problem.ts';
+import { formatProblem, type Problem } from '../util/problem.ts';
 import { catalogFindings } from './catalog-rules.ts';
 import { unknownFieldFindings } from './fields.ts';
 import type { Finding } from './findings.ts';
@@ -47,6 +47,20 @@ export interface ValidateResult {
  * UsageError (missing catalog, unknown profile, no kubectl): anything wrong in the files is a problem.
  */
 export async function validateStack(opts: ValidateOptions): Promise<ValidateResult> {
+  const { checked: _, ...result } = await checkStack(opts);
+  return result;
+}
+
+/** A validate pass plus the objects it checked (kustomize's output when `rendered`). */
+export interface StackCheck extends ValidateResult {
+  checked: KubeObject[];
+}
+
+/**
+ * The one validity pass: `validate` reports it, `plan` and `deploy` refuse its errors
+ * (`renderChecked`) and then use the very objects it checked, so kustomize runs once.
+ */
+export async function checkStack(opts: ValidateOptions): Promise<StackCheck> {
   const adopted = { early: false };
   try {
     return await validate(opts, adopted);
@@ -55,7 +69,22 @@ export async function validateStack(opts: ValidateOptions): Promise<ValidateResu
   }
 }
 
-async function validate(opts: ValidateOptions, adopted: { early: boolean }): Promise<ValidateResult> {
+/**
+ * Renders a sizing for `plan`/`deploy`, refusing (UsageError, exit 2) everything `kindling validate`
+ * reports as an error, each with file:line — a catalog naming a missing manifest, an ownership or
+ * service-links violation — before anything is planned or applied. Warnings pass.
+ */
+export async function renderChecked(catalog: string, profile: string): Promise<KubeObject[]> {
+  const r = await checkStack({ catalog, profile });
+  const errors = r.problems.filter((p) => p.severity === 'error');
+  if (errors.length)
+    throw new UsageError(
+      `the stack has ${errors.length} error${errors.length === 1 ? '' : 's'} for sizing "${profile}", as \`kindling validate\` reports them; nothing was planned or applied:\n${errors.map((p) => `  ${formatProblem(p)}`).join('\n')}`,
+    );
+  return r.checked;
+}
+
+async function validate(opts: ValidateOptions, adopted: { early: boolean }): Promise<StackCheck> {
   const catalogPath = resolve(opts.catalog);
   if (!existsSync(catalogPath)) throw new UsageError(`no such file: ${opts.catalog}`, '--catalog');
   if (statSync(catalogPath).isDirectory())
@@ -64,7 +93,7 @@ async function validate(opts: ValidateOptions, adopted: { early: boolean }): Pro
   const catalog = readCatalog(catalogPath);
   const { stack } = catalog;
   if (!stack || !catalog.source)
-    return { problems: sortProblems(catalog.problems), objects: 0, rendered: false };
+    return { problems: sortProblems(catalog.problems), objects: 0, rendered: false, checked: [] };
   const profile = opts.profile ?? stack.render.defaultProfile;
   const dir = overlayDir(stack, profile); // UsageError naming --profile when unknown
 
@@ -127,7 +156,13 @@ async function validate(opts: ValidateOptions, adopted: { early: boolean }): Pro
   problems.push(...catalogFindings(stack, catalog.source, objects, sources.resourceFiles, locator));
   problems.push(...ruleProblems(objects, locator));
   mark('checks');
-  return { profile, problems: sortProblems(dedupe(problems)), objects: objects.length, rendered };
+  return {
+    profile,
+    problems: sortProblems(dedupe(problems)),
+    objects: objects.length,
+    rendered,
+    checked: objects,
+  };
 }
 
 /**

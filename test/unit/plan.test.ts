@@ -1,10 +1,14 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadStack, resolveSelection } from '../../src/catalog/index.ts';
 import type { KubeObject } from '../../src/manifests/render.ts';
+import { renderChecked } from '../../src/manifests/validate.ts';
 import { evaluateComponent, liveKey, type Snapshot } from '../../src/plan/component.ts';
 import { describeDoc, diagnosticsFor, rolloutError, sortEvents } from '../../src/plan/diagnostics.ts';
 import { buildPlan, planSequence } from '../../src/plan/order.ts';
+import { exitCodeOf, UsageError } from '../../src/util/errors.ts';
 import { docs, stage } from './plan-fixtures.ts';
+import { brokenStack, describeWithKubectl, GOOD } from './validate-helpers.ts';
 
 const stack = loadStack('manifests/stack.yaml');
 const rendered = docs('rendered-minimal.yaml') as KubeObject[];
@@ -243,5 +247,53 @@ describe('diagnostics decisions', () => {
       'milvus: StatefulSet/milvus: CrashLoopBackOff: x',
       'nacos: not ready after 5m00s: StatefulSet/nacos: 0 of 1 replicas ready',
     ]);
+  });
+});
+
+// Issue #11 item 19: plan and deploy (app planStack → renderChecked) refuse what validate refuses.
+describeWithKubectl('renderChecked: the validity pass plan and deploy share with validate', () => {
+  it('refuses a catalog naming a missing manifest file: exit 2, with the catalog file:line', async () => {
+    const broken = brokenStack([
+      {
+        file: 'stack.yaml',
+        find: 'manifests: [base/db.yaml]',
+        replace: 'manifests: [base/db.yaml, base/db-backup.yaml]',
+      },
+    ]);
+    try {
+      const err = await renderChecked(broken.catalog, 'kind').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(UsageError);
+      expect(exitCodeOf(err)).toBe(2);
+      expect((err as Error).message).toContain(
+        `${join(broken.dir, 'stack.yaml')}:28: error: component "db" lists manifest base/db-backup.yaml, which does not exist [catalog-manifest]`,
+      );
+      expect((err as Error).message).toMatch(/nothing was planned or applied/);
+    } finally {
+      broken.cleanup();
+    }
+  });
+  it('refuses a class-rule error in the manifests (service links on) with the manifest file:line', async () => {
+    const broken = brokenStack([
+      {
+        file: 'base/web.yaml',
+        find: '    spec:\n      enableServiceLinks: false\n      containers:',
+        replace: '    spec:\n      containers:',
+      },
+    ]);
+    try {
+      await expect(renderChecked(broken.catalog, 'kind')).rejects.toThrow(
+        /base\/web\.yaml:60: error: Deployment web: set enableServiceLinks: false .*\[service-links\]/,
+      );
+    } finally {
+      broken.cleanup();
+    }
+  });
+  it('returns the rendered objects of a valid stack (warnings pass)', async () => {
+    const objects = await renderChecked(`${GOOD}/stack.yaml`, 'kind');
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toContain('Deployment/web');
+    expect(objects).toHaveLength(9);
   });
 });
