@@ -5,7 +5,7 @@ import * as core from '@actions/core';
 import { DEFAULT_CATALOG } from '../catalog/load.ts';
 import { parseDuration } from '../util/duration.ts';
 import { UsageError } from '../util/errors.ts';
-import { addSecret } from '../util/redact.ts';
+import { addSecret, onSecret } from '../util/redact.ts';
 
 /** Typed action inputs; every error names the input. */
 export function stringInput(name: string, opts: { required?: boolean; secret?: boolean } = {}): string {
@@ -49,6 +49,8 @@ export function listInput(name: string): string[] {
 
 /** Runs an action body: usage errors and failures become `core.setFailed` with one clear message. */
 export async function runAction(body: () => Promise<void>): Promise<void> {
+  // the runner masks exactly what kindling masks: values read from Secrets and secret inputs
+  onSecret((value) => core.setSecret(value));
   try {
     await body();
   } catch (err) {

@@ -27,10 +27,7 @@ export function kubeTarget(cluster: ClusterAccess, namespace: string): Target {
   };
   const credential = async (c: Credential | undefined, what: string): Promise<string> => {
     if (c === undefined) return '';
-    if (typeof c === 'string') {
-      addSecret(c);
-      return c;
-    }
+    if (typeof c === 'string') return c; // a literal from the catalog (a user name): not a secret
     const value = await cluster.readSecret(namespace, c.secret, c.key);
     if (value === undefined) {
       if (c.optional) return '';
