@@ -111,6 +111,22 @@ export function execInPod(
   });
 }
 
+/**
+ * The runtime's message for a command the image does not have, said plainly first. The kubelet
+ * wraps the CRI error as an InternalError Status ("error executing command in container: …",
+ * kubernetes `staging/src/k8s.io/kubelet/pkg/cri/streaming/remotecommand/exec.go`); containerd
+ * passes runc's text through: `exec: "sh": executable file not found in $PATH` for a bare name,
+ * `exec: "/bin/sh": stat /bin/sh: no such file or directory` for a path (containerd/containerd#3597).
+ * Distroless images (etcd's, `gcr.io/distroless/static`) have no shell at all.
+ */
+export function explainExecError(message: string): string {
+  const m =
+    /exec: \\?"([^"\\]+)\\?": (?:executable file not found in \$PATH|stat [^:]+: no such file or directory)/.exec(
+      message,
+    );
+  return m ? `"${m[1]}" is not in the container's image (runtime: ${message})` : message;
+}
+
 /** Routes channels 1-3 of one exec socket and watches it close; settles through `finish`. */
 function receiver(
   req: ExecRequest,
@@ -145,7 +161,9 @@ function receiver(
           const status = parseStatus(statusText);
           if (!status) return;
           const outcome = execOutcome(status);
-          return finish('exitCode' in outcome ? outcome : new Error(`${what}: ${outcome.error}`));
+          return finish(
+            'exitCode' in outcome ? outcome : new Error(`${what}: ${explainExecError(outcome.error)}`),
+          );
         }
       }
     },

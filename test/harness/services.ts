@@ -31,7 +31,7 @@ const PG_BIN = '/usr/lib/postgresql/15/bin';
 const BINARIES: Record<ServiceName, string[]> = {
   postgres: [`${PG_BIN}/initdb`, `${PG_BIN}/pg_ctl`],
   redis: ['redis-server'],
-  etcd: ['etcd'],
+  etcd: ['etcd', 'etcdctl'],
   prometheus: ['prometheus', 'promtool'],
   alertmanager: ['prometheus-alertmanager'],
   clickhouse: ['clickhouse-server'],

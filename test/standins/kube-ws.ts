@@ -57,6 +57,12 @@ export interface KubeWsOptions {
   execMode?: (call: ExecCall) => ExecMode;
   /** Where a pod's port is reached: `namespace/pod:port` → local TCP port. */
   podPorts?: Map<string, number>;
+  /**
+   * Whether the container's image has the exec'd command (default: whatever this machine has).
+   * False plays a distroless image: nothing runs and the status is the runtime's "executable file
+   * not found", as the kubelet relays it (see statusOf).
+   */
+  imageHas?: (call: ExecCall) => boolean;
 }
 
 const PORT_FORWARD_PROTOCOLS = [V4, V1];
@@ -212,6 +218,11 @@ export class KubeWsStandin {
     if (mode === 'instant') {
       send(1, 'ok\n');
       send(3, JSON.stringify({ metadata: {}, status: 'Success' }));
+      ws.close(1000);
+      return;
+    }
+    if (this.opts.imageHas && !this.opts.imageHas(call)) {
+      send(3, JSON.stringify(statusOf(call, null, null, new Error('not in the image'))));
       ws.close(1000);
       return;
     }
