@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readCatalog } from '../catalog/load.ts';
+import { securityProblems } from '../security/rules.ts';
 import { UsageError } from '../util/errors.ts';
 import { formatProblem, type Problem } from '../util/problem.ts';
 import { catalogFindings } from './catalog-rules.ts';
@@ -154,6 +155,7 @@ async function validate(opts: ValidateOptions, adopted: { early: boolean }): Pro
     problems.push({ severity: f.severity, file: at.file, line: at.line, rule: f.rule, message: f.message });
   }
   problems.push(...catalogFindings(stack, catalog.source, objects, sources.resourceFiles, locator));
+  problems.push(...securityProblems(stack, catalog.source, objects, profile, locator));
   problems.push(...ruleProblems(objects, locator));
   mark('checks');
   return {

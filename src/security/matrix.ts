@@ -89,6 +89,13 @@ export function reachability(stack: Stack, objects: readonly KubeObject[]): Reac
     violations.push(v);
   };
 
+  // one violation per (source, destination pod, cause), listing every port it concerns
+  const grouped = new Map<string, { ports: string[]; make: (ports: string) => Violation }>();
+  const group = (key: string, port: string, make: (ports: string) => Violation) => {
+    const g = grouped.get(key) ?? { ports: [], make };
+    g.ports.push(port);
+    grouped.set(key, g);
+  };
   for (const src of sources) {
     for (const dst of model.pods) {
       if (!dst.component) continue;
@@ -98,22 +105,22 @@ export function reachability(stack: Stack, objects: readonly KubeObject[]): Reac
         const { verdict } = evaluate(policies, nsLabels, src.endpoint, dst, port);
         const shown = port === UNDECLARED ? '*' : String(port.port);
         if (verdict.allowed) note(src.name, T.name, shown);
-        if (verdict.allowed && !want)
-          violate(`${src.name}>${T.name}:${shown}`, {
-            message:
-              verdict.reason === 'rule'
-                ? `${src.name} may connect to ${T.name} (${dst.id}) on ${port === UNDECLARED ? 'any port' : `port ${port.port}`}: NetworkPolicy ${verdict.policy.metadata.name} admits it, but the catalog has no such edge`
-                : `no NetworkPolicy selects ${dst.id} of "${T.name}" (labels ${showLabels(dst.labels)}): everything may connect to it`,
-            at:
-              verdict.reason === 'rule'
-                ? { object: verdict.policy, path: verdict.path }
-                : { object: dst.object!, path: templateLabelsPath(dst) },
+        if (verdict.allowed && !want && verdict.reason === 'rule') {
+          const { policy, path } = verdict;
+          group(`${src.name}>${dst.id}>${policy.metadata.name}>${path.join('.')}`, shown, (ports) => ({
+            message: `${src.name} may connect to ${T.name} (${dst.id}) on ${ports}: NetworkPolicy ${policy.metadata.name} admits it, but the catalog has no such edge`,
+            at: { object: policy, path },
+          }));
+        } else if (verdict.allowed && !want)
+          violate(`open>${dst.id}`, {
+            message: `no NetworkPolicy selects ${dst.id} of "${T.name}" (labels ${showLabels(dst.labels)}): everything may connect to it`,
+            at: { object: dst.object!, path: templateLabelsPath(dst) },
           });
         if (!verdict.allowed && want)
-          violate(`${src.name}>${T.name}:${shown}`, {
-            message: `${want.edge} is not allowed by the NetworkPolicies: ${src.name} cannot reach ${dst.id} on port ${port.port}`,
+          group(`${src.name}>${dst.id}>${want.edge}`, shown, (ports) => ({
+            message: `${want.edge} is not allowed by the NetworkPolicies: ${src.name} cannot reach ${dst.id} on ${ports}`,
             at: { catalog: want.catalog },
-          });
+          }));
       }
     }
     for (const port of DNS_PORTS) {
@@ -124,6 +131,14 @@ export function reachability(stack: Stack, objects: readonly KubeObject[]): Reac
           at: egressPolicy(policies, src) ?? { catalog: ['components', src.component] },
         });
     }
+  }
+  for (const g of grouped.values()) {
+    const ports = g.ports.map((p) => (p === '*' ? 'undeclared ports' : p));
+    violations.push(
+      g.make(
+        `${ports.length === 1 && ports[0] !== 'undeclared ports' ? 'port' : 'ports'} ${ports.join(', ')}`,
+      ),
+    );
   }
   if (policies.length === 0)
     violations.push({
