@@ -138,6 +138,7 @@ function normalise(raw: RawCatalog, file: string, dir: string, src: SourceDoc): 
       defaultCredentials: raw.policy?.defaultCredentials ?? [],
       defaultCredentialsInPasswordFields: raw.policy?.defaultCredentialsInPasswordFields ?? [],
       strictProfiles: raw.policy?.strictProfiles ?? ['production'],
+      dataDirectories: raw.policy?.dataDirectories ?? [],
       network: raw.policy?.network && {
         metricsScraper: raw.policy.network.metricsScraper,
         clientNamespaces: raw.policy.network.clientNamespaces ?? [],

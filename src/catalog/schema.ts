@@ -44,6 +44,20 @@ export const catalogSchema = {
         defaultCredentials: { type: 'array', items: { type: 'string', minLength: 1 } },
         defaultCredentialsInPasswordFields: { type: 'array', items: { type: 'string', minLength: 1 } },
         strictProfiles: { type: 'array', items: { type: 'string' } },
+        dataDirectories: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['image', 'default'],
+            properties: {
+              image: { type: 'string', minLength: 1 },
+              default: { type: 'string', pattern: '^/' },
+              env: { type: 'string', minLength: 1 },
+              arg: { type: 'string', pattern: '^-' },
+            },
+          },
+        },
         network: {
           type: 'object',
           additionalProperties: false,

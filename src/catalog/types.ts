@@ -76,10 +76,24 @@ export interface StackPolicy {
   defaultCredentialsInPasswordFields: string[];
   /** Sizing profiles where a default credential is an error (a warning elsewhere). */
   strictProfiles: string[];
+  /** Where images keep their database files: a data directory must not be a volume's root. */
+  dataDirectories?: DataDirectoryRule[];
   /** What the generated NetworkPolicies admit besides `dependsOn` (src/security). */
   network?: NetworkData;
   /** Rules for replicated workloads under the strict profiles (src/security/hardening.ts). */
   hardening?: HardeningData;
+}
+
+/** How an image is told its data directory (`env` or `arg`), and where it is otherwise. */
+export interface DataDirectoryRule {
+  /** Image name without tag, e.g. `mysql` (also matches `docker.io/library/mysql`). */
+  image: string;
+  /** The image's data directory when neither `env` nor `arg` sets it. */
+  default: string;
+  /** Environment variable that sets it (PostgreSQL: `PGDATA`). */
+  env?: string;
+  /** Command-line option that sets it, as `--opt=DIR` or `--opt DIR` (MySQL: `--datadir`). */
+  arg?: string;
 }
 
 export interface NetworkData {

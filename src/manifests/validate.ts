@@ -5,6 +5,7 @@ import { securityProblems } from '../security/rules.ts';
 import { UsageError } from '../util/errors.ts';
 import { formatProblem, type Problem } from '../util/problem.ts';
 import { catalogFindings } from './catalog-rules.ts';
+import { dataDirFindings } from './data-dirs.ts';
 import { unknownFieldFindings } from './fields.ts';
 import type { Finding } from './findings.ts';
 import { preloadSchemas, schemaFindings } from './kube-schema.ts';
@@ -148,6 +149,7 @@ async function validate(opts: ValidateOptions, adopted: { early: boolean }): Pro
   findings.push(
     ...referenceFindings(objects, stack.namespace),
     ...ownershipFindings(objects, stack),
+    ...dataDirFindings(objects, stack.policy.dataDirectories ?? []),
     ...policyFindings(objects, profile, stack.policy),
   );
   for (const f of findings) {

@@ -7,7 +7,7 @@ import { expect, it } from 'vitest';
 import { validateStack } from '../../src/manifests/validate.ts';
 import { describeWithKubectl } from './validate-helpers.ts';
 
-const CLASS_RULES = ['ownership', 'service-links'];
+const CLASS_RULES = ['ownership', 'service-links', 'data-dir'];
 
 describeWithKubectl('the real stack validates clean', () => {
   for (const profile of ['kind', 'production'])

@@ -622,6 +622,26 @@ const cases: Case[] = [
     },
   },
   {
+    // docker-library/postgres: PGDATA defaults to /var/lib/postgresql/data (Dockerfile); initdb refuses
+    // a non-empty directory, and an ext4 volume root holds lost+found
+    name: 'database data directory is the volume mount point',
+    edits: [
+      {
+        file: 'stack.yaml',
+        find: '  strictProfiles: [production]\n',
+        replace:
+          '  strictProfiles: [production]\n  dataDirectories:\n    - { image: postgres, env: PGDATA, default: /var/lib/postgresql/data }\n',
+      },
+    ],
+    expect: {
+      file: 'base/db.yaml',
+      line: 88,
+      rule: 'data-dir',
+      message:
+        "StatefulSet db: container db keeps its data in /var/lib/postgresql/data (the image's default), which is the mount point of volume data itself",
+    },
+  },
+  {
     name: 'catalog Service port missing',
     edits: [{ file: 'stack.yaml', find: 'ports: [5432]', replace: 'ports: [5432, 5433]' }],
     expect: {
