@@ -31,6 +31,8 @@ export interface MultipartOptions {
   queueSize: number;
   contentType?: string;
   signal?: AbortSignal;
+  /** Request timeout of each part upload (the client's own applies to the other calls). */
+  partTimeoutMs?: number;
 }
 
 export async function multipartUpload(client: S3Client, o: MultipartOptions): Promise<void> {
@@ -71,7 +73,7 @@ export async function multipartUpload(client: S3Client, o: MultipartOptions): Pr
           Body: buf.subarray(0, length),
           ContentLength: length,
         }),
-        { abortSignal: abort.signal },
+        { abortSignal: abort.signal, requestTimeout: o.partTimeoutMs },
       )
       .then((r) => {
         if (!r.ETag) throw new Error(`part ${PartNumber} of ${Key}: the server returned no ETag`);
@@ -109,7 +111,7 @@ export async function multipartUpload(client: S3Client, o: MultipartOptions): Pr
       const Body = current ? current.subarray(0, filled) : Buffer.alloc(0);
       await client.send(
         new PutObjectCommand({ Bucket, Key, Body, ContentLength: filled, ContentType: o.contentType }),
-        { abortSignal: abort.signal },
+        { abortSignal: abort.signal, requestTimeout: o.partTimeoutMs },
       );
       return;
     }

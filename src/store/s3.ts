@@ -11,8 +11,9 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
+import { formatDuration, parseDuration } from '../util/duration.ts';
 import { FailedError, UsageError } from '../util/errors.ts';
-import { addSecret } from '../util/redact.ts';
+import { addSecret, redactUrl } from '../util/redact.ts';
 import { multipartUpload } from './multipart.ts';
 
 /** How to reach one S3 server. The secret is registered with redact() as soon as it is read. */
@@ -23,6 +24,50 @@ export interface S3Settings {
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken?: string;
+  /** How long one S3 request may wait for an answer (see `s3Timeouts`); default `KINDLING_S3_TIMEOUT` or 20s. */
+  timeoutMs?: number;
+}
+
+/**
+ * Every S3 call is bounded, with the SDK's own mechanisms (smithy-lang/smithy-typescript
+ * `packages/node-http-handler`, read at @smithy/node-http-handler 4.14):
+ * - `connectionTimeout` (`set-connection-timeout.ts`): the TCP/TLS connect;
+ * - `requestTimeout` with `throwOnRequestTimeout: true` (`set-request-timeout.ts`): from sending
+ *   the request to the response headers — without the flag a breach is only logged as a warning;
+ * - `socketTimeout` (`set-socket-timeout.ts`): any silence on the socket, which also bounds a
+ *   response body (a GetObject stream) that stalls after its headers.
+ * A part upload (8 MiB) or a server-side copy gets a longer request timeout than a small call.
+ * Timeouts are `TimeoutError`s, which the standard retry strategy treats as transient, like
+ * HTTP 500/502/503/504 and throttling codes such as SlowDown (`service-error-classification`
+ * constants): each call is tried `S3_MAX_ATTEMPTS` times with exponential back-off and jitter
+ * (100 ms base, `util-retry` constants). A silent store therefore fails one call after about
+ * `S3_MAX_ATTEMPTS × timeout`.
+ */
+export interface S3Timeouts {
+  connectMs: number;
+  requestMs: number;
+  idleMs: number;
+  partMs: number;
+}
+export const DEFAULT_S3_TIMEOUT_MS = 20_000;
+export const S3_MAX_ATTEMPTS = 3;
+
+export function s3Timeouts(timeoutMs: number): S3Timeouts {
+  return {
+    connectMs: Math.min(timeoutMs, 10_000),
+    requestMs: timeoutMs,
+    idleMs: timeoutMs,
+    partMs: 4 * timeoutMs,
+  };
+}
+
+/** `KINDLING_S3_TIMEOUT` (a duration such as `30s`), else the default; a bad value is a usage error. */
+export function s3TimeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env.KINDLING_S3_TIMEOUT;
+  if (!text) return DEFAULT_S3_TIMEOUT_MS;
+  const ms = parseDuration(text, 'KINDLING_S3_TIMEOUT');
+  if (ms < 100) throw new UsageError(`KINDLING_S3_TIMEOUT "${text}" is too short (100ms at least)`);
+  return ms;
 }
 
 /**
@@ -65,6 +110,7 @@ export function s3Settings(
     accessKeyId,
     secretAccessKey,
     sessionToken,
+    timeoutMs: given.timeoutMs ?? s3TimeoutFromEnv(env),
   };
 }
 
@@ -79,9 +125,11 @@ export interface ObjectInfo {
 export class S3Store {
   readonly client: S3Client;
   readonly settings: S3Settings;
+  readonly timeouts: S3Timeouts;
 
   constructor(settings: S3Settings) {
     this.settings = settings;
+    this.timeouts = s3Timeouts(settings.timeoutMs ?? s3TimeoutFromEnv());
     this.client = new S3Client({
       endpoint: settings.endpoint,
       region: settings.region,
@@ -94,13 +142,21 @@ export class S3Store {
       // MinIO, R2 and test servers differ on the SDK's default CRC32 trailers; only send checksums S3 requires.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
-      maxAttempts: 3,
+      maxAttempts: S3_MAX_ATTEMPTS,
+      retryMode: 'standard',
+      requestHandler: {
+        connectionTimeout: this.timeouts.connectMs,
+        requestTimeout: this.timeouts.requestMs,
+        throwOnRequestTimeout: true,
+        socketTimeout: this.timeouts.idleMs,
+      },
     });
   }
 
-  /** `http://host:port` or `AWS S3 (region)`, for messages. */
+  /** `http://host:port` or `AWS S3 (region)`, for messages (never with credentials). */
   get where(): string {
-    return this.settings.endpoint ?? `AWS S3 (${this.settings.region})`;
+    const e = this.settings.endpoint;
+    return e ? (e.includes('@') ? redactUrl(e) : e) : `AWS S3 (${this.settings.region})`;
   }
 
   /** Same server as another store? (Server-side copy works only within one server.) */
@@ -125,6 +181,7 @@ export class S3Store {
 
   /** Turns an SDK error into a kindling error naming endpoint and bucket (config problems exit 2). */
   explain(err: unknown, bucket: string, what: string): Error {
+    if (err instanceof FailedError || err instanceof UsageError) return err; // explained already
     const code = errorCode(err);
     const at = `${this.where}, bucket "${bucket}"`;
     if (code === 'NoSuchBucket')
@@ -138,6 +195,12 @@ export class S3Store {
         `${what}: ${at} denied access (AccessDenied); the credentials lack permission on this bucket`,
       );
     const detail = err instanceof Error ? err.message : String(err);
+    if (code === 'TimeoutError') {
+      const attempts = (err as { $metadata?: { attempts?: number } }).$metadata?.attempts;
+      return new FailedError(
+        `${what}: ${at} did not answer within ${formatDuration(this.timeouts.requestMs)}${attempts ? ` (${attempts} attempt${attempts > 1 ? 's' : ''})` : ''}; set KINDLING_S3_TIMEOUT to wait longer (${detail})`,
+      );
+    }
     return new FailedError(`${what}: ${at}: ${code ? `${code}: ` : ''}${detail}`);
   }
 
@@ -157,6 +220,7 @@ export class S3Store {
       body,
       partSize: PART_SIZE,
       queueSize: QUEUE_SIZE,
+      partTimeoutMs: this.timeouts.partMs,
       contentType: opts.contentType,
       signal: opts.signal,
     });
@@ -171,17 +235,28 @@ export class S3Store {
     return head.size;
   }
 
+  /** Runs one SDK call; its error names the endpoint and bucket (see `explain`). */
+  private async call<T>(bucket: string, what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw this.explain(err, bucket, what);
+    }
+  }
+
   /** Small objects (the manifest): one PutObject with a Buffer body. */
   async putText(bucket: string, key: string, text: string, contentType = 'application/json'): Promise<void> {
     const body = Buffer.from(text, 'utf8');
-    await this.client.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        Body: body,
-        ContentType: contentType,
-        ContentLength: body.length,
-      }),
+    await this.call(bucket, `cannot write ${key}`, () =>
+      this.client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: body,
+          ContentType: contentType,
+          ContentLength: body.length,
+        }),
+      ),
     );
     const head = await this.head(bucket, key);
     if (head?.size !== body.length)
@@ -196,12 +271,14 @@ export class S3Store {
       return { key, size: r.ContentLength ?? 0, lastModified: r.LastModified ?? new Date(0), etag: r.ETag };
     } catch (err) {
       if (errorCode(err) === 'NotFound' || errorCode(err) === 'NoSuchKey') return undefined;
-      throw err;
+      throw this.explain(err, bucket, `cannot read ${key}`);
     }
   }
 
   async getStream(bucket: string, key: string): Promise<Readable> {
-    const r = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const r = await this.call(bucket, `cannot read ${key}`, () =>
+      this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key })),
+    );
     return r.Body as Readable;
   }
 
@@ -211,7 +288,7 @@ export class S3Store {
       return await r.Body!.transformToString('utf8');
     } catch (err) {
       if (errorCode(err) === 'NoSuchKey' || errorCode(err) === 'NotFound') return undefined;
-      throw err;
+      throw this.explain(err, bucket, `cannot read ${key}`);
     }
   }
 
@@ -220,8 +297,10 @@ export class S3Store {
     const out: ObjectInfo[] = [];
     let token: string | undefined;
     do {
-      const r = await this.client.send(
-        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+      const r = await this.call(bucket, `cannot list ${prefix || 'the bucket'}`, () =>
+        this.client.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+        ),
       );
       for (const o of r.Contents ?? [])
         out.push({
@@ -239,11 +318,13 @@ export class S3Store {
   async deleteKeys(bucket: string, keys: readonly string[]): Promise<void> {
     for (let i = 0; i < keys.length; i += 1000) {
       const batch = keys.slice(i, i + 1000);
-      const r = await this.client.send(
-        new DeleteObjectsCommand({
-          Bucket: bucket,
-          Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
-        }),
+      const r = await this.call(bucket, `cannot delete ${batch.length} object(s)`, () =>
+        this.client.send(
+          new DeleteObjectsCommand({
+            Bucket: bucket,
+            Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+          }),
+        ),
       );
       if (r.Errors?.length)
         throw new FailedError(
@@ -255,12 +336,16 @@ export class S3Store {
 
   /** Server-side copy (both objects on this server; objects up to 5 GiB). */
   async copy(srcBucket: string, srcKey: string, dstBucket: string, dstKey: string): Promise<void> {
-    await this.client.send(
-      new CopyObjectCommand({
-        Bucket: dstBucket,
-        Key: dstKey,
-        CopySource: `${srcBucket}/${srcKey.split('/').map(encodeURIComponent).join('/')}`,
-      }),
+    // a copy of up to 5 GiB may take the server a while before it answers: the part timeout
+    await this.call(dstBucket, `cannot copy ${srcBucket}/${srcKey} to ${dstKey}`, () =>
+      this.client.send(
+        new CopyObjectCommand({
+          Bucket: dstBucket,
+          Key: dstKey,
+          CopySource: `${srcBucket}/${srcKey.split('/').map(encodeURIComponent).join('/')}`,
+        }),
+        { requestTimeout: this.timeouts.partMs },
+      ),
     );
   }
 
@@ -295,7 +380,7 @@ export class S3Store {
       } while (keyMarker);
     } catch (err) {
       if (errorCode(err) === 'NotImplemented') return 'unsupported';
-      throw err;
+      throw this.explain(err, bucket, 'cannot list or abort stale multipart uploads');
     }
     return aborted;
   }
