@@ -132,3 +132,47 @@ describe('manifests/README.md', () => {
     expect(changed).not.toBe(readme);
   });
 });
+
+// Issue #11 item 6. Every in-pod check is an extra process inside the pod's memory limit; a Kafka tool
+// is a JVM that takes the container's KAFKA_HEAP_OPTS (the broker's heap) unless its command sets its
+// own (apache/kafka bin/kafka-run-class.sh "Memory options"). All checks may run at once (verify's pool).
+// NON_HEAP is an allowance per JVM (metaspace, code cache, threads), not a measurement.
+const NON_HEAP = 128 * 2 ** 20;
+const xmx = (opts: string): number => {
+  const m = /-Xmx(\d+)([kmg])/i.exec(opts);
+  if (!m) throw new Error(`no -Xmx in "${opts}"`);
+  return Number(m[1]) * 2 ** { k: 10, m: 20, g: 30 }[m[2]!.toLowerCase() as 'k' | 'm' | 'g'];
+};
+describe("Kafka's in-pod checks fit the broker's memory limit (both sizings)", () => {
+  const kafka = stack.components.kafka!;
+  const tools = kafka.checks.filter((c) => c.type === 'exec');
+  it('runs every in-pod tool with its own small heap, never the broker heap', () => {
+    expect(tools.length).toBeGreaterThan(0);
+    for (const c of tools) {
+      const heap = (c.command as string[]).find((a) => a.startsWith('KAFKA_HEAP_OPTS='));
+      expect(heap, `${c.name}: ${(c.command as string[]).join(' ')}`).toBeDefined();
+      expect(xmx(heap!)).toBeLessThanOrEqual(64 * 2 ** 20);
+    }
+  });
+  for (const profile of ['kind', 'production'] as const)
+    it(`${profile}: limit ≥ broker heap + every tool heap + a non-heap allowance per JVM`, () => {
+      const objects = rendered[profile];
+      const config = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'kafka-config')!;
+      const broker = xmx(String((config.data as Record<string, string>).KAFKA_HEAP_OPTS));
+      const sts = objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'kafka')!;
+      const container = (
+        sts.spec as {
+          template: { spec: { containers: { name: string; resources: { limits: { memory: string } } }[] } };
+        }
+      ).template.spec.containers.find((c) => c.name === 'kafka')!;
+      const limit = parseQuantity(container.resources.limits.memory);
+      const toolHeaps = tools.map((c) =>
+        xmx((c.command as string[]).find((a) => a.startsWith('KAFKA_HEAP_OPTS='))!),
+      );
+      const need = broker + toolHeaps.reduce((a, b) => a + b, 0) + (1 + tools.length) * NON_HEAP;
+      expect(
+        limit,
+        `limit ${container.resources.limits.memory} for ${need / 2 ** 20} MiB`,
+      ).toBeGreaterThanOrEqual(need);
+    });
+});
