@@ -10,6 +10,7 @@ import { loadStack } from '../../src/catalog/index.ts';
 import type { Stack } from '../../src/catalog/types.ts';
 import { type KubeObject, renderProfile } from '../../src/manifests/render.ts';
 import { reachability } from '../../src/security/matrix.ts';
+import { networkProbes } from '../../src/security/probes.ts';
 import { describeWithKubectl } from './validate-helpers.ts';
 
 const stack = loadStack('manifests/stack.yaml');
@@ -52,6 +53,27 @@ describeWithKubectl('generated NetworkPolicies (real kubectl kustomize)', () => 
     const r = reachability(stack, rendered.kind!);
     const cleaner = r.model.pods.find((p) => p.id === 'CronJob/jaeger-es-index-cleaner');
     expect(cleaner?.component).toBe('jaeger');
+  });
+
+  it('the PR pipeline probes: a deployed dependsOn edge allowed, an unlabelled pod on the same Service port denied', () => {
+    const [allowed, denied] = networkProbes(stack, rendered.kind!, ['nacos-mysql', 'nacos', 'redis']);
+    expect(allowed).toMatchObject({ expect: 'allowed', as: 'nacos', host: 'nacos-mysql', port: 3306 });
+    expect(allowed!.labels).toContain('app.kubernetes.io/name=nacos');
+    expect(denied).toMatchObject({ expect: 'denied', labels: '', host: 'nacos-mysql', port: 3306 });
+    // a lone component: its own pods are the allowed side
+    expect(networkProbes(stack, rendered.kind!, ['redis'])[0]).toMatchObject({
+      as: 'redis',
+      host: 'redis',
+      port: 6379,
+    });
+    // without policies nothing is refused: no pair can be claimed
+    expect(
+      networkProbes(
+        stack,
+        rendered.kind!.filter((o) => o.kind !== 'NetworkPolicy'),
+        ['redis'],
+      ),
+    ).toEqual([]);
   });
 
   const withoutEdge = (s: Stack, from: string, to: string): Stack => {
