@@ -3,10 +3,12 @@
  * JSON (timestamps as strings), the shape the pure rules in src/plan read.
  */
 import {
+  ApiException,
   type KubeConfig,
   type KubernetesObject,
   KubernetesObjectApi,
-  PatchStrategy,
+  type RequestContext,
+  type ResponseContext,
   Watch,
 } from '@kubernetes/client-node';
 import type { Obj } from '../plan/conditions.ts';
@@ -38,17 +40,104 @@ export class KubeClient {
       (this.watcher as unknown as { requestTimeoutMs: number }).requestTimeoutMs = opts.watchTimeoutMs;
   }
 
-  /** Server-side apply with field manager `kindling`, forcing ownership of conflicting fields. */
-  async apply(obj: Obj, opts: { dryRun?: boolean } = {}): Promise<Obj> {
-    const res = await this.objects.patch(
-      obj as KubernetesObject,
-      undefined,
-      opts.dryRun ? 'All' : undefined,
-      FIELD_MANAGER,
-      true,
-      PatchStrategy.ServerSideApply,
+  /**
+   * Server-side apply with field manager `kindling`, forcing ownership of conflicting fields, with
+   * `fieldValidation=Strict` so the API server rejects (400, the strict decoding error) a field it
+   * does not know instead of dropping it. The object is sent as written: client-node's
+   * `KubernetesObjectApi.patch` serialises the body through its typed models first
+   * (kubernetes-client/javascript `src/object.ts`: `ObjectSerializer.serialize(spec, type)`), which
+   * silently drops every field those models lack — newer API fields and typos alike.
+   */
+  async apply(obj: Obj, opts: { dryRun?: boolean; timeoutMs?: number } = {}): Promise<Obj> {
+    const query: Record<string, string> = {
+      fieldManager: FIELD_MANAGER,
+      force: 'true',
+      fieldValidation: 'Strict',
+    };
+    if (opts.dryRun) query.dryRun = 'All';
+    const path = await this.objectPath(obj as KubernetesObject, 'patch');
+    return this.request('PATCH', path, query, {
+      contentType: 'application/apply-patch+yaml', // JSON is YAML
+      body: JSON.stringify(obj),
+      timeoutMs: opts.timeoutMs ?? 30_000,
+    });
+  }
+
+  /** Deletes an object; `propagationPolicy` Background/Foreground also removes what it owns (a Job's pods). */
+  async delete(
+    obj: Obj,
+    opts: { propagationPolicy?: 'Background' | 'Foreground'; timeoutMs?: number } = {},
+  ): Promise<void> {
+    const path = await this.objectPath(obj as KubernetesObject, 'delete');
+    await this.request(
+      'DELETE',
+      path,
+      opts.propagationPolicy ? { propagationPolicy: opts.propagationPolicy } : {},
+      {
+        timeoutMs: opts.timeoutMs ?? 30_000,
+      },
+    ).catch((err) => {
+      if ((err as { code?: number }).code !== 404) throw err;
+    });
+  }
+
+  /** A POST of a plain object (SelfSubjectAccessReview...). */
+  async create(collectionPath: string, body: Obj, timeoutMs = 15_000): Promise<Obj> {
+    return this.request(
+      'POST',
+      collectionPath,
+      {},
+      {
+        contentType: 'application/json',
+        body: JSON.stringify(body),
+        timeoutMs,
+      },
     );
-    return plain(res);
+  }
+
+  /** The object URL of `obj` (discovery, cached by client-node); `specUriPath` is protected in the typings. */
+  private objectPath(obj: KubernetesObject, action: string): Promise<string> {
+    return (
+      this.objects as unknown as { specUriPath(o: KubernetesObject, a: string): Promise<string> }
+    ).specUriPath(obj, action);
+  }
+
+  /**
+   * One request with the kubeconfig's credentials and TLS (client-node's own RequestContext and HTTP
+   * library, so auth plugins, client certificates and proxies behave as everywhere else), bounded by
+   * `timeoutMs`. A non-2xx answer throws ApiException {code, body} like the generated clients.
+   */
+  private async request(
+    method: string,
+    path: string,
+    query: Record<string, string>,
+    opts: { contentType?: string; body?: string; timeoutMs: number },
+  ): Promise<Obj> {
+    const config = (
+      this.objects as unknown as {
+        configuration: {
+          baseServer: { makeRequestContext(p: string, m: string): RequestContext };
+          httpApi: { send(c: RequestContext): { toPromise(): Promise<ResponseContext> } };
+        };
+      }
+    ).configuration;
+    const ctx = config.baseServer.makeRequestContext(path, method);
+    ctx.setHeaderParam('Accept', 'application/json');
+    if (opts.contentType) ctx.setHeaderParam('Content-Type', opts.contentType);
+    for (const [k, v] of Object.entries(query)) ctx.setQueryParam(k, v);
+    if (opts.body !== undefined) ctx.setBody(opts.body);
+    await this.kc.applySecurityAuthentication(ctx);
+    ctx.setSignal(AbortSignal.timeout(opts.timeoutMs));
+    const res = await config.httpApi.send(ctx).toPromise();
+    const text = await res.body.text();
+    if (res.httpStatusCode < 200 || res.httpStatusCode > 299)
+      throw new ApiException(
+        res.httpStatusCode,
+        `HTTP ${res.httpStatusCode} from ${method} ${path}`,
+        text,
+        res.headers,
+      );
+    return text ? JSON.parse(text) : {};
   }
 
   async read(

@@ -8,7 +8,7 @@ import type { ComponentOutcome } from '../plan/diagnostics.ts';
 import { objectKey, type Plan, type PlannedComponent } from '../plan/order.ts';
 import { parseDuration } from '../util/duration.ts';
 import type { KubeClient } from './client.ts';
-import { describeApiError } from './errors.ts';
+import { describeApiError, isImmutableJobTemplate } from './errors.ts';
 import type { CacheOptions } from './informer.ts';
 import { ClusterWatch, waitForComponent } from './wait.ts';
 
@@ -73,8 +73,9 @@ export async function deployPlan(plan: Plan, client: KubeClient, opts: DeployOpt
     const started = Date.now();
     for (const o of c.objects) {
       try {
-        await client.apply(o, { dryRun: opts.dryRun });
-        log(c.name, `applied ${objectKey(o)}${opts.dryRun ? ' (dry run)' : ''}`);
+        const replaced = await applyOrReplace(client, o, opts);
+        if (replaced) base.notes.push(replaced);
+        log(c.name, replaced ?? `applied ${objectKey(o)}${opts.dryRun ? ' (dry run)' : ''}`);
       } catch (err) {
         const reason = `apply ${objectKey(o)}: ${describeApiError(err)}`;
         const verdict: ComponentVerdict = {
@@ -112,7 +113,7 @@ export async function deployPlan(plan: Plan, client: KubeClient, opts: DeployOpt
       elapsedMs,
       ...(ready ? { readyAtMs: Date.now() - t0 } : {}),
       reasons: ready ? [] : outcome.verdict.reasons,
-      notes: outcome.verdict.notes,
+      notes: [...base.notes, ...outcome.verdict.notes],
       outcome,
     };
   };
@@ -127,4 +128,33 @@ export async function deployPlan(plan: Plan, client: KubeClient, opts: DeployOpt
     failures,
     ...(watch && opts.keepWatch ? { watch } : {}),
   };
+}
+
+/**
+ * Applies one object; a Job whose pod template changed cannot be updated (422, immutable), so it is
+ * replaced: deleted with propagationPolicy Foreground (its pods go first, so the old and the new run
+ * never overlap), waited gone, created again. Returns the note saying so, or undefined.
+ */
+async function applyOrReplace(
+  client: KubeClient,
+  o: Plan['shared'][number],
+  opts: Pick<DeployOptions, 'dryRun'> & { replaceTimeoutMs?: number },
+): Promise<string | undefined> {
+  try {
+    await client.apply(o, { dryRun: opts.dryRun });
+    return undefined;
+  } catch (err) {
+    if (!isImmutableJobTemplate(o.kind, err)) throw err;
+  }
+  const what = `${objectKey(o)}: its pod template changed and a Job's template is immutable`;
+  if (opts.dryRun) return `${what}; it would be replaced (deleted and created again)`;
+  await client.delete(o, { propagationPolicy: 'Foreground' });
+  const deadline = Date.now() + (opts.replaceTimeoutMs ?? 120_000);
+  while (await client.read(o.apiVersion, o.kind, o.metadata.namespace, o.metadata.name)) {
+    if (Date.now() > deadline)
+      throw new Error(`${what}; the old Job was not gone within 2m after deleting it`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await client.apply(o);
+  return `${what}: replaced (deleted with its pods, created again)`;
 }

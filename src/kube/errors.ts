@@ -30,3 +30,13 @@ export function describeApiError(err: unknown): string {
   const a = apiError(err);
   return a.code ? `${a.message} (HTTP ${a.code}${a.reason ? ` ${a.reason}` : ''})` : a.message;
 }
+
+/**
+ * A 422 because a Job's pod template changed: batch/v1 keeps it immutable (kubernetes/kubernetes
+ * `pkg/apis/batch/validation/validation.go` ValidateJobSpecUpdate: `spec.template: ... field is
+ * immutable`). The only way to change it is to replace the Job.
+ */
+export function isImmutableJobTemplate(kind: string, err: unknown): boolean {
+  const a = apiError(err);
+  return kind === 'Job' && a.code === 422 && /spec\.template\b[^\n]*field is immutable/.test(a.message);
+}

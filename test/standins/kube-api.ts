@@ -9,6 +9,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
+import {
+  type Attributes,
+  allowed,
+  forbidden,
+  jobTemplateImmutable,
+  type RbacPolicy,
+  strictFieldError,
+} from './kube-admission.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: API objects are open JSON
 type Obj = Record<string, any>;
@@ -40,6 +48,9 @@ const GROUPS: Record<string, Resource[]> = {
   'batch/v1': [{ plural: 'jobs', kind: 'Job', namespaced: true }],
   'discovery.k8s.io/v1': [{ plural: 'endpointslices', kind: 'EndpointSlice', namespaced: true }],
   'storage.k8s.io/v1': [{ plural: 'storageclasses', kind: 'StorageClass', namespaced: false }],
+  'authorization.k8s.io/v1': [
+    { plural: 'selfsubjectaccessreviews', kind: 'SelfSubjectAccessReview', namespaced: false },
+  ],
 };
 
 export interface RecordedRequest {
@@ -72,6 +83,8 @@ export interface StandinOptions {
   watchCloseAfterMs?: number;
   /** How an expired resourceVersion is reported: ERROR event in a 200 stream, or HTTP 410. */
   goneMode?: 'event' | 'http';
+  /** RBAC for the token's user (kube-admission.ts); absent: everything is allowed (cluster-admin). */
+  rbac?: RbacPolicy;
 }
 
 export class KubeApiStandin {
@@ -254,10 +267,33 @@ export class KubeApiStandin {
     const r = GROUPS[gv].find((x) => x.plural === rest[0]);
     if (!r) return this.status(res, 404, 'NotFound', 'the server could not find the requested resource');
     const name = rest[1] ? decodeURIComponent(rest[1]) : undefined;
+    const group = gv.includes('/') ? gv.split('/')[0]! : '';
+    const verb =
+      req.method === 'GET'
+        ? name
+          ? 'get'
+          : url.searchParams.get('watch') === 'true'
+            ? 'watch'
+            : 'list'
+        : ({ PATCH: 'patch', DELETE: 'delete', POST: 'create', PUT: 'update' } as Record<string, string>)[
+            req.method ?? ''
+          ];
+    const attrs: Attributes = {
+      verb: verb ?? '',
+      group,
+      resource: rest[2] ? `${r.plural}/${rest[2]}` : r.plural,
+      ...(namespace ? { namespace } : {}),
+      ...(name ? { name } : {}),
+    };
+    // SelfSubjectAccessReview is always allowed (system:basic-user); it answers from the same rules
+    if (r.kind === 'SelfSubjectAccessReview' && req.method === 'POST') return this.accessReview(res, body);
+    const denied = this.authorize(attrs);
+    if (denied) return this.json(res, 403, denied);
+    if (req.method === 'DELETE' && name) return this.delete(res, gv, r, namespace, name, url.searchParams);
     if (req.method === 'GET' && !name) {
       if (url.searchParams.get('watch') === 'true')
         return this.watch(res, gv, r, namespace, url.searchParams);
-      return this.list(res, gv, r, namespace, url.searchParams);
+      return this.listResponse(res, gv, r, namespace, url.searchParams);
     }
     if (req.method === 'GET' && name && r.kind === 'Pod' && rest[2] === 'log') {
       const key = `${namespace}/${name}/${url.searchParams.get('container')}/${url.searchParams.get('previous') === 'true'}`;
@@ -349,6 +385,10 @@ export class KubeApiStandin {
     };
     if (existing?.status) next.status = existing.status;
     for (const mutate of this.mutators) mutate(next, existing);
+    const unknown = q.get('fieldValidation') === 'Strict' ? strictFieldError(obj, namespace) : undefined;
+    if (unknown) return this.status(res, 400, 'BadRequest', unknown);
+    const immutable = jobTemplateImmutable(next, existing);
+    if (immutable) return this.json(res, 422, immutable);
     const specChanged = JSON.stringify(existing?.spec) !== JSON.stringify(next.spec);
     if (['Deployment', 'StatefulSet', 'DaemonSet', 'Job'].includes(r.kind))
       next.metadata.generation = (existing?.metadata?.generation ?? 0) + (existing && !specChanged ? 0 : 1);
@@ -357,7 +397,70 @@ export class KubeApiStandin {
     return this.json(res, existing ? 200 : 201, this.store.get(key));
   }
 
-  private list(
+  /** The 403 Status when the configured RBAC rules deny `a` (undefined: allowed). */
+  authorize(a: Attributes): Obj | undefined {
+    const policy = this.opts.rbac;
+    return policy && !allowed(policy, a) ? forbidden(policy, a) : undefined;
+  }
+
+  private accessReview(res: ServerResponse, body: string) {
+    const review = JSON.parse(body || '{}');
+    const ra = review.spec?.resourceAttributes ?? {};
+    const a: Attributes = {
+      verb: ra.verb ?? '',
+      group: ra.group ?? '',
+      resource: ra.subresource ? `${ra.resource}/${ra.subresource}` : (ra.resource ?? ''),
+      ...(ra.namespace ? { namespace: ra.namespace } : {}),
+    };
+    const ok = !this.opts.rbac || allowed(this.opts.rbac, a);
+    return this.json(res, 201, {
+      ...review,
+      status: ok ? { allowed: true, reason: 'RBAC: allowed by stand-in rules' } : { allowed: false },
+    });
+  }
+
+  /**
+   * DELETE with `propagationPolicy`: Background and Foreground also remove the pods the object owns
+   * (the garbage collector's job); a batch/v1 Job deleted without one orphans its pods
+   * (kubernetes/kubernetes `pkg/registry/batch/job/strategy.go` DefaultGarbageCollectionPolicy).
+   */
+  private delete(
+    res: ServerResponse,
+    gv: string,
+    r: Resource,
+    namespace: string | undefined,
+    name: string,
+    q: URLSearchParams,
+  ) {
+    const existing = this.store.get(this.key(gv, r.plural, namespace, name));
+    if (!existing)
+      return this.status(res, 404, 'NotFound', `${r.plural}.${gv.split('/')[0]} "${name}" not found`, {
+        name,
+        kind: r.plural,
+      });
+    this.remove(gv, r.kind, namespace, name);
+    const policy = q.get('propagationPolicy');
+    if (policy === 'Background' || policy === 'Foreground')
+      for (const pod of [...this.store.values()].filter(
+        (o) => o.kind === 'Pod' && o.metadata?.namespace === namespace,
+      ))
+        if ((pod.metadata?.ownerReferences ?? []).some((o: Obj) => o.uid === existing.metadata.uid))
+          this.remove('v1', 'Pod', namespace, pod.metadata.name);
+    return this.json(res, 200, {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Success',
+      details: {
+        name,
+        group: gv.includes('/') ? gv.split('/')[0] : '',
+        kind: r.plural,
+        uid: existing.metadata.uid,
+      },
+    });
+  }
+
+  private listResponse(
     res: ServerResponse,
     gv: string,
     r: Resource,

@@ -273,7 +273,7 @@ describe('deployPlan against the API stand-in', () => {
     ]);
   });
 
-  it('fails fast on ImagePullBackOff (long before the deadline), names it, and skips dependents', async () => {
+  it('fails fast on a permanent ErrImagePull (long before the deadline), names it, and skips dependents', async () => {
     await standin();
     const client = new KubeClient(api.kubeConfig());
     const plan = buildPlan(
@@ -289,7 +289,8 @@ describe('deployPlan against the API stand-in', () => {
       await whenApplied('apps/v1', 'StatefulSet', 'minio');
       api.setStatus('apps/v1', 'StatefulSet', NS, 'minio', stage('statefulset.yaml', 'pod-starting').status);
       await sleep(100);
-      const pod = stage('pod.yaml', 'image-pull-backoff');
+      // a NotFound pull error: permanent, so no pull grace period (readiness.ts)
+      const pod = stage('pod.yaml', 'err-image-pull');
       pod.metadata = { ...pod.metadata, name: 'minio-0', labels: { 'app.kubernetes.io/name': 'minio' } };
       pod.status.containerStatuses[0].name = 'minio';
       api.put(pod);
@@ -302,7 +303,7 @@ describe('deployPlan against the API stand-in', () => {
     expect(byName.etcd!.state).toBe('ready');
     expect(byName.minio!.state).toBe('failed');
     expect(byName.minio!.reasons[0]).toMatch(
-      /StatefulSet\/minio: ImagePullBackOff: pod minio-0 container minio/,
+      /StatefulSet\/minio: ErrImagePull: pod minio-0 container minio/,
     );
     expect(byName.milvus).toMatchObject({ state: 'skipped', reasons: ['dependency minio not ready'] });
     expect(result.failures.map((f) => f.name)).toEqual(['minio']);
