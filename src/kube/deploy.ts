@@ -50,7 +50,21 @@ export interface DeployOptions {
 export async function deployPlan(plan: Plan, client: KubeClient, opts: DeployOptions): Promise<DeployResult> {
   const log = opts.log ?? (() => {});
   const t0 = Date.now();
+  // a dry run cannot create a namespace, and NamespaceLifecycle admission rejects every object in a
+  // namespace that does not exist — dryRun=All included (kubernetes/kubernetes
+  // plugin/pkg/admission/namespace/lifecycle/admission.go, #83562). Objects bound for a namespace the
+  // dry run would create are reported as such; they were validated client-side before the deploy.
+  const fresh = opts.dryRun ? await missingNamespaces(plan, client) : new Set<string>();
+  const toNewNamespace = (o: Plan['shared'][number]) =>
+    o.metadata.namespace !== undefined && fresh.has(o.metadata.namespace)
+      ? `${objectKey(o)} would be created in the new namespace ${o.metadata.namespace} (the API server cannot dry-run objects in a namespace that does not exist yet)`
+      : undefined;
   for (const o of plan.shared) {
+    const note = toNewNamespace(o);
+    if (note) {
+      log('(shared)', note);
+      continue;
+    }
     await client.apply(o, { dryRun: opts.dryRun }).catch((err) => {
       throw new Error(`applying ${objectKey(o)} failed: ${describeApiError(err)}`);
     });
@@ -72,6 +86,12 @@ export async function deployPlan(plan: Plan, client: KubeClient, opts: DeployOpt
       };
     const started = Date.now();
     for (const o of c.objects) {
+      const note = toNewNamespace(o);
+      if (note) {
+        base.notes.push(note);
+        log(c.name, note);
+        continue;
+      }
       try {
         const replaced = await applyOrReplace(client, o, opts);
         if (replaced) base.notes.push(replaced);
@@ -128,6 +148,18 @@ export async function deployPlan(plan: Plan, client: KubeClient, opts: DeployOpt
     failures,
     ...(watch && opts.keepWatch ? { watch } : {}),
   };
+}
+
+/** The namespaces the plan writes to that the cluster does not have. */
+async function missingNamespaces(plan: Plan, client: KubeClient): Promise<Set<string>> {
+  const all = [...plan.shared, ...plan.waves.flat().flatMap((c) => c.objects)];
+  const names = new Set([
+    plan.namespace,
+    ...all.flatMap((o) => (o.metadata.namespace ? [o.metadata.namespace] : [])),
+  ]);
+  const missing = new Set<string>();
+  for (const ns of names) if (!(await client.read('v1', 'Namespace', undefined, ns))) missing.add(ns);
+  return missing;
 }
 
 /**

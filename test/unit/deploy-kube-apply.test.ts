@@ -9,6 +9,7 @@ import { deployPlan } from '../../src/kube/deploy.ts';
 import type { KubeObject } from '../../src/manifests/render.ts';
 import { buildPlan } from '../../src/plan/order.ts';
 import { KubeApiStandin } from '../standins/kube-api.ts';
+import { docs } from './plan-fixtures.ts';
 
 const NS = 'voiceassistant-infra';
 const started: KubeApiStandin[] = [];
@@ -159,5 +160,60 @@ describe('a Job whose pod template changed is replaced (its template is immutabl
     expect(result.ok).toBe(true);
     expect(result.components[0]!.notes.join('\n')).toMatch(/would be replaced/);
     expect(api.requests.some((r) => r.method === 'DELETE')).toBe(false);
+  });
+});
+
+describe('dry run on a cluster without the namespace (a fresh kind cluster)', () => {
+  const stack = loadStack();
+  const rendered = docs('rendered-minimal.yaml') as KubeObject[];
+
+  it('the stand-in rejects a dry-run object in a missing namespace, as NamespaceLifecycle does (kubernetes/kubernetes#83562)', async () => {
+    const api = await new KubeApiStandin().start();
+    started.push(api);
+    const client = new KubeClient(api.kubeConfig());
+    await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } }, { dryRun: true });
+    const err = await client
+      .apply(
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: NS } },
+        { dryRun: true },
+      )
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 404 });
+  });
+
+  it('reports the namespace and every object in it as would-be-created, sends no namespaced request, succeeds', async () => {
+    const api = await new KubeApiStandin().start();
+    started.push(api);
+    const client = new KubeClient(api.kubeConfig());
+    const plan = buildPlan(stack, resolveSelection(stack, 'minimal'), rendered);
+    const lines: string[] = [];
+    const result = await deployPlan(plan, client, {
+      timeoutMs: 2000,
+      dryRun: true,
+      log: (c, m) => lines.push(`${c}: ${m}`),
+    });
+    expect(result.ok).toBe(true);
+    expect(result.components.every((c) => c.state === 'applied')).toBe(true);
+    const patches = api.requests.filter((r) => r.method === 'PATCH');
+    expect(patches.map((r) => r.path)).toEqual([`/api/v1/namespaces/${NS}`]);
+    expect(patches[0]!.query.get('dryRun')).toBe('All');
+    expect(api.get('v1', 'Namespace', undefined, NS)).toBeUndefined();
+    const postgres = result.components.find((c) => c.name === 'postgres')!;
+    expect(postgres.notes.join('\n')).toMatch(
+      new RegExp(`StatefulSet/${NS}/postgres would be created in the new namespace ${NS}`),
+    );
+  });
+
+  it('with the namespace present every object is dry-run on the server', async () => {
+    const api = await standin();
+    const client = new KubeClient(api.kubeConfig());
+    const plan = buildPlan(stack, resolveSelection(stack, 'minimal'), rendered);
+    const result = await deployPlan(plan, client, { timeoutMs: 2000, dryRun: true });
+    expect(result.ok).toBe(true);
+    const patches = api.requests.filter((r) => r.method === 'PATCH');
+    expect(patches.length).toBe(
+      plan.shared.length + plan.waves.flat().reduce((n, c) => n + c.objects.length, 0),
+    );
+    expect(patches.every((r) => r.query.get('dryRun') === 'All')).toBe(true);
   });
 });
