@@ -33,6 +33,8 @@ export interface ContainerSpec {
   mounts: Mount[];
   uid?: number;
   gid?: number;
+  /** Supplementary groups (fsGroup, supplementalGroups). */
+  groups?: number[];
   /** Lines added to the container's /etc/passwd (the image's own users). */
   passwd?: string[];
   workingDir?: string;
@@ -134,7 +136,9 @@ export class Sandbox {
       '-t',
       String(this.node.pid),
       '-n',
-      ...SH(`ip link add ${veth} type veth peer name eth0 netns ${this.pid} && ip link set ${veth} master br0 up`),
+      ...SH(
+        `ip link add ${veth} type veth peer name eth0 netns ${this.pid} && ip link set ${veth} master br0 up`,
+      ),
     ]);
     run([
       'nsenter',
@@ -162,12 +166,14 @@ export class Sandbox {
     ];
     for (const line of c.passwd ?? []) lines.push(`echo '${line}' >> ${root}/etc/passwd`);
     for (const m of c.mounts) {
-      const target = `${root}${m.target}`;
+      // resolve the mount point inside the container's root (e.g. /var/run -> /run in the image)
+      lines.push(`t="$(chroot ${root} realpath -m '${m.target}')"`);
+      const target = `${root}$t`;
       lines.push(
-        `if [ -d '${m.source}' ]; then mkdir -p '${target}'; else mkdir -p "$(dirname '${target}')"; [ -e '${target}' ] || touch '${target}'; fi`,
-        `mount --bind '${m.source}' '${target}'`,
+        `if [ -d '${m.source}' ]; then mkdir -p "${target}"; else mkdir -p "$(dirname "${target}")"; [ -e "${target}" ] || touch "${target}"; fi`,
+        `mount --bind '${m.source}' "${target}"`,
       );
-      if (m.readOnly) lines.push(`mount -o remount,bind,ro '${target}'`);
+      if (m.readOnly) lines.push(`mount -o remount,bind,ro "${target}"`);
     }
     run(['nsenter', '-t', String(this.pid), '-m', ...SH(lines.join('\n'))]);
     return root;
@@ -180,13 +186,14 @@ export class Sandbox {
 
   /** A process inside a container (exec, exec probes): same root, namespaces, user and env. */
   enter(
-    c: Pick<ContainerSpec, 'uid' | 'gid' | 'workingDir'>,
+    c: Pick<ContainerSpec, 'uid' | 'gid' | 'groups' | 'workingDir'>,
     root: string,
     argv: string[],
     env: Record<string, string>,
     stdio: ('ignore' | 'pipe')[],
   ): ChildProcess {
     const user = c.uid !== undefined ? [`--userspec=${c.uid}:${c.gid ?? c.uid}`] : [];
+    if (c.uid !== undefined) user.push(`--groups=${[c.gid ?? c.uid, ...(c.groups ?? [])].join(',')}`);
     const cwd = c.workingDir ? ['sh', '-c', `cd "$1" && shift && exec "$@"`, 'sim', c.workingDir] : [];
     const child = spawn(
       'nsenter',
@@ -209,6 +216,32 @@ export class Sandbox {
     this.dials.add(child);
     child.on('close', () => this.dials.delete(child));
     return duplexOf(child);
+  }
+
+  /** Whether PORT on the pod's loopback accepts a TCP connection (a tcpSocket probe). */
+  tcpCheck(port: number, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const child = spawn(
+        'nsenter',
+        [
+          '-t',
+          String(this.pid),
+          '-n',
+          '--',
+          'socat',
+          '-u',
+          'OPEN:/dev/null',
+          `TCP:127.0.0.1:${port},connect-timeout=${timeoutMs / 1000}`,
+        ],
+        { stdio: 'ignore' },
+      );
+      this.dials.add(child);
+      child.on('close', (code) => {
+        this.dials.delete(child);
+        resolve(code === 0);
+      });
+      child.on('error', () => resolve(false));
+    });
   }
 
   /** A host loopback port forwarding to the pod's PORT (the kube-ws stand-in's port-forward target). */

@@ -31,6 +31,8 @@ export interface StandInOptions {
   credentials?: { username: string; password: string };
   /** MinIO: where its S3 API lives (an s3rver URL). */
   s3Upstream?: string;
+  /** Where to listen (default 127.0.0.1 on a free port; the simulated pods use their fixed ports). */
+  listen?: { host: string; port: number; grpcPort?: number };
 }
 
 type Reply = { status: number; body?: string | object; type?: string; headers?: Record<string, string> };
@@ -228,13 +230,15 @@ export async function startStandIn(kind: StandInKind, opts: StandInOptions = {})
       (err) => send(res, text(500, String(err))),
     );
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(opts.listen?.port ?? 0, opts.listen?.host ?? '127.0.0.1', r));
   standIn.port = (server.address() as { port: number }).port;
   standIn.url = `http://127.0.0.1:${standIn.port}`;
   let grpc: TcpServer | undefined;
   if (kind === 'milvus') {
     grpc = createTcpServer((sock) => sock.destroy());
-    await new Promise<void>((r) => grpc!.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) =>
+      grpc!.listen(opts.listen?.grpcPort ?? 0, opts.listen?.host ?? '127.0.0.1', r),
+    );
     standIn.grpcPort = (grpc.address() as { port: number }).port;
   }
   standIn.stop = async () => {

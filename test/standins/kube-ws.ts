@@ -63,6 +63,8 @@ export interface KubeWsOptions {
    * not found", as the kubelet relays it (see statusOf).
    */
   imageHas?: (call: ExecCall) => boolean;
+  /** Extension point: starts the exec'd process inside the pod (test/sim); default a local process. */
+  spawnExec?: (call: ExecCall, stdio: ('pipe' | 'ignore')[]) => ChildProcess;
 }
 
 const PORT_FORWARD_PROTOCOLS = [V4, V1];
@@ -226,9 +228,9 @@ export class KubeWsStandin {
       ws.close(1000);
       return;
     }
-    const child = spawn(call.command[0] ?? '', call.command.slice(1), {
-      stdio: [call.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-    });
+    const stdio: ('pipe' | 'ignore')[] = [call.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'];
+    const child =
+      this.opts.spawnExec?.(call, stdio) ?? spawn(call.command[0] ?? '', call.command.slice(1), { stdio });
     this.running.add(child);
     // the remote side keeps running when the client goes away; it just loses its stdio
     child.stdin?.on('error', () => {});

@@ -1,0 +1,122 @@
+/**
+ * Simulation (test infrastructure): the process of a container whose software cannot run here
+ * (Nacos, Milvus, MinIO's own server), started inside the simulated pod by its image model. Each
+ * reads the configuration the real image reads, talks to its dependencies over the pod network,
+ * and answers the probes and checks through the protocol-faithful handlers of
+ * test/standins/http-services.ts. `node standin.ts <kind>`.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer as createHttp } from 'node:http';
+import { connect, createServer } from 'node:net';
+import { parse } from 'yaml';
+import { startStandIn } from '../../standins/http-services.ts';
+
+const kind = process.argv[2];
+const env = process.env;
+const log = (m: string) => console.log(`${new Date().toISOString()} ${m}`);
+
+/** True when host:port accepts a TCP connection within 1 s. */
+function reachable(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host, port, timeout: 1000 });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+    s.once('timeout', () => {
+      s.destroy();
+      resolve(false);
+    });
+  });
+}
+
+function tcpListeners(ports: number[]): void {
+  for (const p of ports) createServer((sock) => sock.on('error', () => {}).end()).listen(p, '0.0.0.0');
+}
+
+async function nacos(): Promise<void> {
+  // nacos/nacos-server (nacos-group/nacos-docker `build/bin/docker-startup.sh`): the HTTP port is
+  // NACOS_APPLICATION_PORT (default 8848; NACOS_SERVER_PORT is not read), gRPC at +1000, raft at
+  // -1000/+1001; with SPRING_DATASOURCE_PLATFORM=mysql it is ready only once MySQL answers.
+  const port = Number(env.NACOS_APPLICATION_PORT ?? 8848);
+  const s = await startStandIn('nacos', { state: 'starting', listen: { host: '0.0.0.0', port } });
+  tcpListeners([port + 1000, port - 1000, port + 1001]);
+  log(`nacos stand-in listening on ${port}`);
+  const mysql = env.SPRING_DATASOURCE_PLATFORM === 'mysql';
+  const tick = async () => {
+    const ok =
+      !mysql ||
+      (await reachable(env.MYSQL_SERVICE_HOST ?? 'localhost', Number(env.MYSQL_SERVICE_PORT ?? 3306)));
+    if (ok !== (s.state === 'ready'))
+      log(ok ? 'Nacos started successfully in cluster mode' : 'waiting for MySQL');
+    s.setState(ok ? 'ready' : 'starting');
+  };
+  await tick();
+  setInterval(tick, 500);
+}
+
+async function milvus(): Promise<void> {
+  // milvusdb/milvus: user.yaml over the defaults, then environment variables mapped onto config keys
+  // (milvus-io/milvus `pkg/config/env_source.go`: MINIO_PORT → minio.port). A minio.port that is not
+  // a number (a service link `tcp://10.96.x.x:9000`) makes the MinIO client fail and standalone exit.
+  const file = '/milvus/configs/user.yaml';
+  const cfg = existsSync(file) ? (parse(readFileSync(file, 'utf8')) ?? {}) : {};
+  const key = (k: string, dflt: unknown) => {
+    const envKey = k.toUpperCase().replace(/\./g, '_');
+    if (env[envKey] !== undefined) return env[envKey];
+    const v = k.split('.').reduce<unknown>((o, p) => (o as Record<string, unknown> | undefined)?.[p], cfg);
+    return v ?? dflt;
+  };
+  const minioHost = String(key('minio.address', 'localhost'));
+  const minioPort = String(key('minio.port', 9000));
+  const etcd = String(
+    (key('etcd.endpoints', ['localhost:2379']) as string[] | string).toString().split(',')[0],
+  );
+  if (!/^\d+$/.test(minioPort)) {
+    log(`[ERROR] failed to create minio client: address ${minioHost}:${minioPort}: invalid port`);
+    process.exit(1);
+  }
+  const s = await startStandIn('milvus', {
+    state: 'starting',
+    listen: { host: '0.0.0.0', port: 9091, grpcPort: 19530 },
+  });
+  log('milvus stand-in listening on 9091 (health) and 19530 (gRPC)');
+  const [eh, ep] = etcd.split(':');
+  const tick = async () => {
+    const ok = (await reachable(eh!, Number(ep ?? 2379))) && (await reachable(minioHost, Number(minioPort)));
+    s.setState(ok ? 'ready' : 'starting');
+  };
+  await tick();
+  setInterval(tick, 500);
+}
+
+async function minio(): Promise<void> {
+  // minio/minio `server DIR --console-address :9001`: the S3 API on :9000 is a real S3 server
+  // (s3rver) over DIR; /minio/health/* answered as MinIO does (readiness.md); the console answers 200.
+  const args = process.argv.slice(3);
+  const dir = args[args.indexOf('server') + 1] ?? '/data';
+  mkdirSync(`${dir}/.s3rver`, { recursive: true });
+  const pkg = 's3rver'; // untyped package
+  const { default: S3rver } = await import(pkg);
+  const inner = 9002;
+  await new S3rver({ port: inner, address: '127.0.0.1', directory: `${dir}/.s3rver`, silent: true }).run();
+  await startStandIn('minio', {
+    listen: { host: '0.0.0.0', port: 9000 },
+    s3Upstream: `http://127.0.0.1:${inner}`,
+  });
+  const consolePort = Number((args[args.indexOf('--console-address') + 1] ?? ':9001').split(':').pop());
+  createHttp((_q, r) => r.end('MinIO Console')).listen(consolePort, '0.0.0.0');
+  log(`minio stand-in: S3 API on 9000 (s3rver over ${dir}), console on ${consolePort}`);
+}
+
+const mains: Record<string, () => Promise<void>> = { nacos, milvus, minio };
+const main = kind ? mains[kind] : undefined;
+if (!main) {
+  console.error(`usage: standin.ts ${Object.keys(mains).join('|')}`);
+  process.exit(2);
+}
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
