@@ -5,25 +5,56 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { keyspaceDbs } from './sources/common.ts';
 
+/**
+ * Bounds for a Redis server that accepts the connection and never answers: ioredis' own
+ * `connectTimeout` ends at the TCP connect (redis/ioredis `lib/Redis.ts`), so without
+ * `commandTimeout` the ready check and every command would wait forever.
+ */
+export const REDIS_CONNECT_TIMEOUT_MS = 10_000;
+export const REDIS_COMMAND_TIMEOUT_MS = 30_000;
+
 /** A Redis connection from a `redis://` / `rediss://` URL, failing fast instead of retrying forever. */
-export function redisClient(url: URL | { path: string }, db = 0): Redis {
+export function redisClient(
+  url: URL | { path: string },
+  db = 0,
+  commandTimeout = REDIS_COMMAND_TIMEOUT_MS,
+): Redis {
   const opts = {
     lazyConnect: true,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: true,
     db,
     retryStrategy: () => null,
+    connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
+    commandTimeout,
   };
-  if ('path' in url && !(url instanceof URL)) return new Redis({ path: url.path, ...opts });
-  const u = url as URL;
-  return new Redis({
-    host: u.hostname.replace(/^\[|\]$/g, ''),
-    port: Number(u.port || 6379),
-    username: decodeURIComponent(u.username) || undefined,
-    password: decodeURIComponent(u.password) || undefined,
-    tls: u.protocol === 'rediss:' ? {} : undefined,
-    ...opts,
-  });
+  const client =
+    'path' in url && !(url instanceof URL)
+      ? new Redis({ path: url.path, ...opts })
+      : new Redis({
+          host: (url as URL).hostname.replace(/^\[|\]$/g, ''),
+          port: Number((url as URL).port || 6379),
+          username: decodeURIComponent((url as URL).username) || undefined,
+          password: decodeURIComponent((url as URL).password) || undefined,
+          tls: (url as URL).protocol === 'rediss:' ? {} : undefined,
+          ...opts,
+        });
+  // failures reach the caller through the rejected command; without a listener ioredis prints a stack
+  client.on('error', () => {});
+  return client;
+}
+
+/** Connects, or fails naming the server (without credentials) and the bound it waited. */
+export async function connectRedis(client: Redis): Promise<void> {
+  try {
+    await client.connect();
+  } catch (err) {
+    const o = client.options;
+    const where = o.path ?? `${o.host}:${o.port}`;
+    throw new Error(
+      `Redis at ${where} did not become ready (connect bound ${REDIS_CONNECT_TIMEOUT_MS / 1000}s, command bound ${(o.commandTimeout ?? 0) / 1000}s): ${(err as Error).message}`,
+    );
+  }
 }
 
 /** Databases that hold keys, from `INFO keyspace` (`db0:keys=3,expires=1,...`). */

@@ -9,6 +9,7 @@ import { createServer, request, type Server } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streamArtifact } from '../../src/backup/pipeline.ts';
+import { connectRedis, redisClient } from '../../src/backup/redis-data.ts';
 import { S3_MAX_ATTEMPTS, S3Store } from '../../src/store/s3.ts';
 import { FailedError } from '../../src/util/errors.ts';
 import { describeWithServices, freePort, type RunningS3, startS3 } from '../harness/services.ts';
@@ -114,6 +115,16 @@ describe('a silent store (a real TCP listener that accepts and never answers)', 
     },
     30_000,
   );
+
+  it('a Redis connection to it (restore, drill) fails within its command bound, naming the server, without a printed stack', async () => {
+    const url = new URL(silent.endpoint.replace('http:', 'redis:'));
+    url.password = SECRET;
+    const client = redisClient(url, 0, 500);
+    const { err, ms } = await rejection(connectRedis(client));
+    expect(err.message).toMatch(new RegExp(`Redis at 127\\.0\\.0\\.1:${url.port} did not become ready`));
+    expect(err.message).not.toContain(SECRET);
+    expect(ms).toBeLessThan(3000);
+  });
 
   it('KINDLING_S3_TIMEOUT that is not a duration is a usage error (exit 2)', async () => {
     const r = await kindling(

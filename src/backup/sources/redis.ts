@@ -187,9 +187,9 @@ export const redisSource: BackupSource = {
   async fingerprint(ctx) {
     const url = ctx.target.kind === 'local' ? localEndpoint(ctx.target, ctx.component, ctx.spec) : undefined;
     if (!url) throw new Error('Redis drills run on target local');
-    const { redisClient, canonicalValue } = await redisData();
+    const { redisClient, connectRedis, canonicalValue } = await redisData();
     const client = redisClient(url);
-    await client.connect();
+    await connectRedis(client);
     try {
       const out: Fingerprint = new Map();
       for (const [db, n] of keyspaceDbs(await client.info('keyspace'))) {
@@ -217,7 +217,7 @@ async function restoreLocal(
   ctx: RestoreContext,
   artifact: import('../manifest.ts').ArtifactRecord,
 ): Promise<string[]> {
-  const { scratchDir, startScratchRedis, redisClient, copyAllKeys } = await redisData();
+  const { scratchDir, startScratchRedis, redisClient, connectRedis, copyAllKeys } = await redisData();
   const scratch = scratchDir();
   try {
     await pipeline(await ctx.open(artifact), createWriteStream(join(scratch.dir, 'dump.rdb')));
@@ -225,7 +225,7 @@ async function restoreLocal(
     const source = await startScratchRedis(scratch.dir, 'dump.rdb');
     const target = redisClient(localEndpoint(ctx.target, ctx.component, ctx.spec));
     try {
-      await target.connect();
+      await connectRedis(target);
       if (ctx.options.clean) await target.flushall();
       const copied = await copyAllKeys(source.client, target);
       const total = [...copied.values()].reduce((a, b) => a + b, 0);
