@@ -19,7 +19,8 @@ const MAX_BODY = 1024 * 1024;
 /**
  * `type: http` — `GET path` on the endpoint; `expect`: `status` (a code or a list, default 200),
  * `body` (the whole body), `contains`/`matches` (on the body), `json` (see expect.ts).
- * `auth: basic` sends the endpoint's credentials (default: when it has them); `auth: none` never.
+ * `auth: basic` sends the endpoint's credentials (default: when it has them); `auth: form` POSTs them
+ * as a `username`/`password` form (login APIs); `auth: none` never.
  */
 export const httpProbe: Probe = {
   type: 'http',
@@ -32,8 +33,11 @@ export const httpProbe: Probe = {
     ...(check.method !== undefined && !['GET', 'HEAD', 'POST'].includes(String(check.method))
       ? [{ path: ['method'], message: 'must be GET, HEAD or POST' }]
       : []),
-    ...(check.auth !== undefined && !['basic', 'none'].includes(String(check.auth))
-      ? [{ path: ['auth'], message: 'must be basic or none' }]
+    ...(check.auth !== undefined && !['basic', 'none', 'form'].includes(String(check.auth))
+      ? [{ path: ['auth'], message: 'must be basic, form or none' }]
+      : []),
+    ...(check.auth === 'form' && check.method !== undefined && check.method !== 'POST'
+      ? [{ path: ['method'], message: 'auth: form posts the credentials: method must be POST' }]
       : []),
     ...(check.headers !== undefined &&
     !(isObject(check.headers) && Object.values(check.headers).every((v) => typeof v === 'string'))
@@ -55,34 +59,58 @@ export const httpProbe: Probe = {
     return `${check.method ?? 'GET'} ${check.path ?? '/'} → ${parts.join(', ')}`;
   },
   run: async (ctx): Promise<Outcome> => {
-    const { check } = ctx;
-    const base = new URL(ctx.url!);
-    const username = decodeURIComponent(base.username);
-    const password = decodeURIComponent(base.password);
-    base.username = '';
-    base.password = '';
-    // a path in the endpoint URL is a prefix (a proxy, an ingress path); the check's path goes under it
-    const rel = new URL(String(check.path ?? '/'), 'http://x');
-    const target = new URL(base);
-    target.pathname = base.pathname.replace(/\/$/, '') + rel.pathname;
-    target.search = rel.search;
-    const headers: Record<string, string> = { ...((check.headers as Record<string, string>) ?? {}) };
-    const wantsAuth = check.auth === 'basic';
-    if (check.auth !== 'none' && (username || password)) {
-      headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
-    } else if (wantsAuth) {
-      return authFailed('this check needs credentials (auth: basic) and the endpoint has none');
-    }
-    const res = await fetch(target, {
-      method: String(check.method ?? 'GET'),
-      headers,
+    const req = httpRequest(ctx.check, new URL(ctx.url!));
+    if ('kind' in req) return req;
+    const res = await fetch(req.target, {
+      method: req.method,
+      headers: req.headers,
+      ...(req.body !== undefined ? { body: req.body } : {}),
       signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(Math.max(1, ctx.timeoutMs))]),
       redirect: 'follow',
     });
     const body = await readBody(res);
-    return judge(check, res.status, body);
+    return judge(ctx.check, res.status, body);
   },
 };
+
+export interface HttpRequest {
+  target: URL;
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/**
+ * The request a check sends to an endpoint URL (pure). Credentials come from the endpoint (the
+ * catalog's Secret references): `auth: basic` (default when there are any) as a Basic header,
+ * `auth: form` as a POSTed `username=…&password=…` form, the way login APIs take them.
+ */
+export function httpRequest(check: CheckSpec, endpoint: URL): HttpRequest | Outcome {
+  const base = new URL(endpoint);
+  const username = decodeURIComponent(base.username);
+  const password = decodeURIComponent(base.password);
+  base.username = '';
+  base.password = '';
+  // a path in the endpoint URL is a prefix (a proxy, an ingress path); the check's path goes under it
+  const rel = new URL(String(check.path ?? '/'), 'http://x');
+  const target = new URL(base);
+  target.pathname = base.pathname.replace(/\/$/, '') + rel.pathname;
+  target.search = rel.search;
+  const headers: Record<string, string> = { ...((check.headers as Record<string, string>) ?? {}) };
+  if (check.auth === 'form') {
+    if (!username && !password)
+      return authFailed('this check needs credentials (auth: form) and the endpoint has none');
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    const body = new URLSearchParams({ username, password }).toString();
+    return { target, method: 'POST', headers, body };
+  }
+  if (check.auth !== 'none' && (username || password)) {
+    headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+  } else if (check.auth === 'basic') {
+    return authFailed('this check needs credentials (auth: basic) and the endpoint has none');
+  }
+  return { target, method: String(check.method ?? 'GET'), headers };
+}
 
 /** Decides pass / fail / not-ready from a status and body (pure). */
 export function judge(check: CheckSpec, status: number, body: string): Outcome {
