@@ -31,6 +31,9 @@ export async function runDrill(opts: {
   location: StoreLocation;
   log?: (line: string) => void;
 }): Promise<DrillOutcome> {
+  const rename = new Map<string, string>();
+  for (const record of selectRecords(opts.manifest, opts.components))
+    for (const [from, to] of SOURCES.get(record.type)?.drillRenames?.(record) ?? []) rename.set(from, to);
   const restored = await runRestore({
     stack: opts.stack,
     manifest: opts.manifest,
@@ -38,7 +41,7 @@ export async function runDrill(opts: {
     target: opts.scratch,
     store: opts.store,
     location: opts.location,
-    options: { clean: false, rename: new Map(), noGlobals: false },
+    options: { clean: false, rename, noGlobals: false },
     log: opts.log,
   });
   const components: DrillOutcome['components'] = [];
@@ -62,9 +65,9 @@ export async function runDrill(opts: {
       continue;
     }
     try {
-      const args = { component, spec, record, rename: new Map<string, string>() };
-      const expected = await source.fingerprint({ ...args, target: opts.source });
-      const actual = await source.fingerprint({ ...args, target: opts.scratch });
+      const args = { component, spec, record };
+      const expected = await source.fingerprint({ ...args, rename: new Map(), target: opts.source });
+      const actual = await source.fingerprint({ ...args, rename, target: opts.scratch });
       const differences = compareFingerprints(expected, actual);
       components.push({
         component: record.component,

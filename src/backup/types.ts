@@ -91,6 +91,11 @@ export interface BackupSource {
   /** Checks the target can take the restore without changing it; returns problems (refusal reasons). */
   preflightRestore?(ctx: RestoreContext): Promise<string[]>;
   restore?(ctx: RestoreContext): Promise<string[]>;
+  /**
+   * Names a drill restores into (`SRC → DEST`, as `--database` renames), so a drill never touches
+   * the source's own names even when scratch and source are one server (Elasticsearch indices).
+   */
+  drillRenames?(record: ComponentRecord): Map<string, string>;
   /** Facts to compare after a drill: e.g. per-table row counts, key counts and sampled values. */
   fingerprint?(ctx: {
     component: Component;

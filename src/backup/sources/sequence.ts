@@ -164,6 +164,14 @@ export function sequenceSource(lookup: (type: string) => BackupSource | undefine
       return notes;
     },
 
+    drillRenames(record) {
+      const out = new Map<string, string>();
+      for (const p of partsOf(record))
+        for (const [from, to] of lookup(p.type)?.drillRenames?.(partRecord(record, p)) ?? [])
+          out.set(from, to);
+      return out;
+    },
+
     async fingerprint(ctx) {
       const out: Fingerprint = new Map();
       const specs = partSpecs(ctx.spec);
