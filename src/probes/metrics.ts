@@ -1,4 +1,5 @@
 import type { CheckSpec } from '../catalog/types.ts';
+import { promqlErrors } from '../manifests/promql.ts';
 import { expectKeys, expectOf, requireString, unknownKeys } from './params.ts';
 import { notReady, type Outcome, type ParamProblem, type Probe, pass, wrong } from './types.ts';
 
@@ -31,6 +32,14 @@ export const metricsProbe: Probe = {
       : []),
     ...expectKeys(check, EXPECT_KEYS),
     ...validateExpect(check),
+    ...(['query', 'targets'] as const).flatMap((k) =>
+      typeof check[k] === 'string'
+        ? promqlErrors(check[k]).map((e) => ({
+            path: [k],
+            message: `PromQL syntax error at column ${e.at + 1}: ${e.message}`,
+          }))
+        : [],
+    ),
   ],
   describe: (check) => {
     const e = expectOf(check);
@@ -64,7 +73,11 @@ export function judgeSeries(
     if (targets.length === 0) return notReady(`no scrape target matches ${String(check.targets)} yet`, seen);
     const down = targets.filter((t) => t.value !== 1).map(targetName);
     const have = new Set(samples.map((s) => s.metric.instance));
-    const missing = targets.filter((t) => t.value === 1 && !have.has(t.metric.instance)).map(targetName);
+    // minSeries 0: families that appear with first use (a histogram before its first search)
+    const missing =
+      minSeries > 0
+        ? targets.filter((t) => t.value === 1 && !have.has(t.metric.instance)).map(targetName)
+        : [];
     // a down target is not a wrong value: it may come back within the deadline
     if (down.length)
       return notReady(`target ${down.join(', ')} down (up == 0): its series are not collected`, seen);

@@ -21,6 +21,11 @@ describe('metrics check: parameters', () => {
       expect.arrayContaining(['query', 'expect.value', 'expect.minSeries', 'expect.every']),
     );
     expect(metricsProbe.validate(check({ expect: { value: '< 200', minSeries: 2 } }))).toEqual([]);
+    const syntax = metricsProbe.validate(check({ query: 'sum(rate(x[5m])', targets: 'up{' }));
+    expect(syntax.map((p) => `${p.path[0]}: ${p.message}`)).toEqual([
+      'query: PromQL syntax error at column 16: the expression ends too early',
+      expect.stringMatching(/^targets: PromQL syntax error at column/),
+    ]);
   });
 
   it('parses the six comparisons', () => {
@@ -55,6 +60,10 @@ describe('metrics check: verdicts', () => {
     const missing = judgeSeries(c, [s(1, { instance: 'a:9187' })], [up[0]!, s(1, { instance: 'b:9187' })]);
     expect(missing.kind !== 'pass' && missing.message).toContain('from target b:9187');
     expect(judgeSeries(c, [s(1, { instance: 'a:9187' })], [up[0]!]).kind).toBe('pass');
+    // minSeries 0 (a family that appears with first use): the targets must be up, series may be absent
+    const lazy = check({ targets: 'up{service="milvus"}', expect: { minSeries: 0 } });
+    expect(judgeSeries(lazy, [], [s(1, { instance: 'm:9091' })]).kind).toBe('pass');
+    expect(judgeSeries(lazy, [], [s(0, { instance: 'm:9091' })]).kind).toBe('not-ready');
   });
 });
 
