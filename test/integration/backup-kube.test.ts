@@ -129,7 +129,7 @@ describeWithServices(
           });
         }
       // the in-pod commands: pg_dump over the pod's socket, BGSAVE then INFO persistence, etcdctl
-      expect(cluster.execs.some((e) => /^postgres-0: pg_dump -Fc -Z0 -U postgres -d identity$/.test(e))).toBe(
+      expect(cluster.execs.some((e) => /^postgres-0: pg_dump -Fc -Z1 -U postgres -d identity$/.test(e))).toBe(
         true,
       );
       expect(cluster.execs.some((e) => e.startsWith('redis-0:') && e.includes('BGSAVE'))).toBe(true);
@@ -221,7 +221,7 @@ describeWithServices(
         expect(outcome.ok).toBe(false);
         expect(outcome.manifestUri).toBeUndefined();
         expect(outcome.components[0]!.error).toMatch(
-          /pg_dump -Fc -Z0 -U postgres -d \S+ exited 255 after writing .*closed without an exit status.*nothing was stored/,
+          /pg_dump -Fc -Z1 -U postgres -d \S+ exited 255 after writing .*closed without an exit status.*nothing was stored/,
         );
         const keys = await listKeys(s3Client(s3.endpoint), 'backups', 'kube-broken/');
         expect(keys.filter((k) => k.endsWith('manifest.json'))).toEqual([]);

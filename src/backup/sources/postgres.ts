@@ -6,8 +6,9 @@
  * looks like valid SQL. The custom format (`-Fc`) has a header we probe (`PGDMP`), restores one
  * database into any name, supports `pg_restore --list` and selective restore, and pg_restore
  * reads it from a pipe. The globals (roles, tablespaces) — which only pg_dumpall captures — go in
- * their own small artifact. `-Z0` leaves compression to the pipeline (zstd is faster than
- * pg_dump's zlib at a better ratio). As with pg_dumpall, each database has its own snapshot.
+ * their own small artifact. Where the dump is compressed (pg_dump in the pod on kube, the
+ * pipeline on local) is decided in pg-compress.ts. As with pg_dumpall, each database has its own
+ * snapshot.
  */
 import type { BackupSpec, Component } from '../../catalog/types.ts';
 import { UsageError } from '../../util/errors.ts';
@@ -15,6 +16,7 @@ import type { ArtifactRecord } from '../manifest.ts';
 import { type CommandSpec, capture } from '../runner.ts';
 import type { BackupSource, Fingerprint, RestoreContext, TargetAccess } from '../types.ts';
 import { catalogUser, localEndpoint, podOf, stringListParam, unknownParams } from './common.ts';
+import { dumpCompression } from './pg-compress.ts';
 
 interface DatabaseInfo {
   name: string;
@@ -133,14 +135,23 @@ export const postgresSource: BackupSource = {
     });
     globals.catch(() => {}); // handled where it is awaited, below: not an unhandled rejection meanwhile
     const dumped: ArtifactRecord[] = [];
+    // on kube, compressed by pg_dump in the pod so fewer bytes cross the exec stream (pg-compress.ts)
+    const packing = dumpCompression(ctx.target.kind, tool.stdout);
     try {
       for (const db of databases) {
         ctx.log(`pg_dump ${db.name}`);
         dumped.push(
           await ctx.artifact(artifactName(db.name), {
-            command: pgCommand(ctx.target, ctx.component, ctx.spec, ['pg_dump', '-Fc', '-Z0'], db.name),
+            command: pgCommand(
+              ctx.target,
+              ctx.component,
+              ctx.spec,
+              ['pg_dump', '-Fc', ...packing.args],
+              db.name,
+            ),
             format: 'pg_dump-custom',
-            meta: { database: db.name },
+            compression: packing.pipeline,
+            meta: { database: db.name, dumpCompression: packing.inDump },
             probe: (head) =>
               head.subarray(0, 5).toString('latin1') === 'PGDMP'
                 ? undefined
