@@ -11,17 +11,19 @@ import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup, selectBackups } from '../../src/app/backup.ts';
 import { decompressor } from '../../src/backup/compression.ts';
 import { runDrill } from '../../src/backup/drill.ts';
 import { loadManifest } from '../../src/backup/inventory.ts';
 import { runRestore } from '../../src/backup/restore.ts';
 import { kubeRunner } from '../../src/backup/runner.ts';
+import { etcdFingerprint } from '../../src/backup/sources/etcd-api.ts';
 import { etcdSnapshotSource } from '../../src/backup/sources/etcd-snapshot.ts';
 import type { TargetAccess } from '../../src/backup/types.ts';
 import { loadStack } from '../../src/catalog/load.ts';
 import { KubeCluster } from '../../src/kube/cluster.ts';
+import { explainExecError } from '../../src/kube/exec.ts';
 import { S3Store, s3Settings } from '../../src/store/s3.ts';
 import { parseStoreUrl } from '../../src/store/url.ts';
 import { kubeTarget } from '../../src/targets/kube.ts';
@@ -340,3 +342,32 @@ describeWithServices(
     }, 60_000);
   },
 );
+
+describe('pure: the runtime\'s "not found" messages, and the etcd fingerprint', () => {
+  // as the kubelet relays them (InternalError Status): runc via containerd, bare name and path forms
+  const bare =
+    'Internal error occurred: error executing command in container: failed to exec in container: failed to start exec "aebb": OCI runtime exec failed: exec failed: unable to start container process: exec: "sh": executable file not found in $PATH: unknown';
+  const path =
+    'Internal error occurred: error executing command in container: failed to exec in container: failed to start exec "c5e2": OCI runtime exec failed: exec failed: unable to start container process: exec: "/bin/sh": stat /bin/sh: no such file or directory: unknown';
+  it("names the missing command first and keeps the runtime's text", () => {
+    expect(explainExecError(bare)).toBe(`"sh" is not in the container's image (runtime: ${bare})`);
+    expect(explainExecError(path)).toMatch(/^"\/bin\/sh" is not in the container's image \(runtime: /);
+  });
+  it('leaves other failures as they are', () => {
+    const other =
+      'Internal error occurred: error executing command in container: container not running (abc)';
+    expect(explainExecError(other)).toBe(other);
+  });
+  it('the fingerprint tells ("ab","c") from ("a","bc") and counts keys per first path segment', () => {
+    const kv = (k: string, v: string) => ({ key: Buffer.from(k), value: Buffer.from(v) });
+    const a = etcdFingerprint([kv('ab', 'c')]);
+    const b = etcdFingerprint([kv('a', 'bc')]);
+    expect(a.get('sha256 of keys and values')).not.toBe(b.get('sha256 of keys and values'));
+    const f = etcdFingerprint([kv('by-dev/meta/x', '1'), kv('by-dev/meta/y', '2'), kv('other', '3')]);
+    expect(Object.fromEntries(f)).toMatchObject({
+      keys: '3',
+      'keys under by-dev/': '2',
+      'keys under other/': '1',
+    });
+  });
+});
