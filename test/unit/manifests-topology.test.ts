@@ -319,6 +319,7 @@ describe.each(profiles)('manifests, %s profile', (profile) => {
         'etcd',
         'grafana',
         'jaeger',
+        'kafka-exporter',
         'milvus',
         'minio',
         'postgres',
