@@ -27,6 +27,7 @@ import { type StandIn, type StandInKind, startStandIn } from '../standins/http-s
 
 export const PG_PASSWORD = 'pg-S3cret-4711';
 export const GRAFANA_PASSWORD = 'gf-S3cret-0815';
+export const NACOS_PASSWORD = 'nacos-Adm1n-4711';
 export const SEED_BUCKETS = ['documents', 'multimodal', 'milvus-bucket', 'backups'];
 export const REDIS_SEED_CONFIG = ['--maxmemory-policy', 'allkeys-lru', '--appendonly', 'yes'];
 
@@ -62,7 +63,12 @@ export async function startStack(): Promise<StackFixture> {
   const list = await Promise.all(
     kinds.map((k) =>
       startStandIn(k, {
-        credentials: k === 'grafana' ? { username: 'admin', password: GRAFANA_PASSWORD } : undefined,
+        credentials:
+          k === 'grafana'
+            ? { username: 'admin', password: GRAFANA_PASSWORD }
+            : k === 'nacos'
+              ? { username: 'nacos', password: NACOS_PASSWORD }
+              : undefined,
         s3Upstream: k === 'minio' ? s3.endpoint : undefined,
       }),
     ),
@@ -78,7 +84,7 @@ export async function startStack(): Promise<StackFixture> {
     prometheus: prometheus.url,
     kafka: kafka.url,
     minio: `http://${s3.accessKeyId}:${s3.secretAccessKey}@${hostOf(standIns.minio.url)}`,
-    nacos: standIns.nacos.url,
+    nacos: `http://nacos:${NACOS_PASSWORD}@${hostOf(standIns.nacos.url)}`,
     milvus: standIns.milvus.url,
     'milvus.grpc': `tcp://127.0.0.1:${standIns.milvus.grpcPort}`,
     elasticsearch: standIns.elasticsearch.url,

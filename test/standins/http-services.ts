@@ -55,10 +55,46 @@ function basicOk(req: IncomingMessage, o: StandInOptions): boolean | undefined {
   );
 }
 
+/**
+ * Nacos 2.4.3's account API as alibaba/nacos 2.4.3 UserController answers it (the schema inserts no
+ * user since #11991, so a fresh server has none; `credentials` start it with that admin):
+ * POST /v1/auth/users/admin?password= creates the admin "nacos" once (200 {"username","password"}),
+ * then 200 {"code":409,...}; POST /v1/auth/login with username/password parameters answers
+ * 200 {"accessToken",...} or 403 "user not found!" (AbstractAuthenticationManager, ConsoleExceptionHandler).
+ */
+const nacosAdmins = new WeakMap<StandIn, string>();
+async function nacosAuth(req: IncomingMessage, url: URL, s: StandIn, o: StandInOptions): Promise<Reply> {
+  if (!nacosAdmins.has(s) && o.credentials?.username === 'nacos') nacosAdmins.set(s, o.credentials.password);
+  let body = '';
+  for await (const chunk of req) body += String(chunk);
+  const params = new URLSearchParams(url.search);
+  for (const [k, v] of new URLSearchParams(body)) params.set(k, v);
+  const admin = nacosAdmins.get(s);
+  if (url.pathname === '/nacos/v1/auth/users/admin') {
+    if (admin !== undefined)
+      return json(200, { code: 409, message: null, data: 'have admin user cannot use it' });
+    const password = params.get('password') || 'generated-random-password';
+    nacosAdmins.set(s, password);
+    return json(200, { username: 'nacos', password });
+  }
+  if (url.pathname === '/nacos/v1/auth/login') {
+    if (admin === undefined || params.get('username') !== 'nacos' || params.get('password') !== admin)
+      return text(403, 'user not found!');
+    return json(200, {
+      accessToken: 'eyJhbGciOiJIUzI1NiJ9.stand-in',
+      tokenTtl: 18000,
+      globalAdmin: true,
+      username: 'nacos',
+    });
+  }
+  return notFound();
+}
+
 const handlers: Record<StandInKind, Handler> = {
   // Nacos 2.x: readiness answers 200 "OK"; 500 with this text while Config/Naming start
-  nacos: (_req, url, s) => {
+  nacos: async (req, url, s, o) => {
     if (url.pathname === '/nacos/v1/console/health/liveness') return text(200, 'OK');
+    if (req.method === 'POST' && url.pathname.startsWith('/nacos/v1/auth/')) return nacosAuth(req, url, s, o);
     if (url.pathname !== '/nacos/v1/console/health/readiness') return notFound();
     if (s.state === 'ready') return text(200, 'OK');
     if (s.state === 'starting') return text(500, 'Config and Naming are not in readiness');

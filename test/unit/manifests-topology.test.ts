@@ -245,6 +245,14 @@ describe.each(profiles)('manifests, %s profile', (profile) => {
     expect(db.MYSQL_PASSWORD).toBe(env.MYSQL_SERVICE_PASSWORD);
   });
 
+  // nacos-group/nacos-docker v2.4.3 build/conf/application.properties: server.port=${NACOS_APPLICATION_PORT:8848}
+  it('sets the HTTP port through NACOS_APPLICATION_PORT, the variable the pinned image reads', () => {
+    const env = r().env('StatefulSet', 'nacos', 'nacos');
+    const http = containerPorts(podSpec(r().get('StatefulSet', 'nacos'))).find((p) => p.name === 'http');
+    expect(env.NACOS_APPLICATION_PORT).toBe(String(http?.number));
+    expect(env.NACOS_SERVER_PORT).toBeUndefined();
+  });
+
   it('points Milvus at the etcd and MinIO services, bucket and credentials', () => {
     const env = r().env('StatefulSet', 'milvus', 'milvus');
     // the user.yaml Milvus reads over its defaults, mounted where Milvus looks for it
