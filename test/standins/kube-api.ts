@@ -45,7 +45,16 @@ const GROUPS: Record<string, Resource[]> = {
     { plural: 'statefulsets', kind: 'StatefulSet', namespaced: true },
     { plural: 'daemonsets', kind: 'DaemonSet', namespaced: true },
   ],
-  'batch/v1': [{ plural: 'jobs', kind: 'Job', namespaced: true }],
+  'batch/v1': [
+    { plural: 'jobs', kind: 'Job', namespaced: true },
+    { plural: 'cronjobs', kind: 'CronJob', namespaced: true },
+  ],
+  'networking.k8s.io/v1': [{ plural: 'networkpolicies', kind: 'NetworkPolicy', namespaced: true }],
+  'policy/v1': [{ plural: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', namespaced: true }],
+  'rbac.authorization.k8s.io/v1': [
+    { plural: 'roles', kind: 'Role', namespaced: true },
+    { plural: 'rolebindings', kind: 'RoleBinding', namespaced: true },
+  ],
   'discovery.k8s.io/v1': [{ plural: 'endpointslices', kind: 'EndpointSlice', namespaced: true }],
   'storage.k8s.io/v1': [{ plural: 'storageclasses', kind: 'StorageClass', namespaced: false }],
   'authorization.k8s.io/v1': [

@@ -99,6 +99,11 @@ async function minio(): Promise<void> {
   mkdirSync(`${dir}/.s3rver`, { recursive: true });
   const pkg = 's3rver'; // untyped package
   const { default: S3rver } = await import(pkg);
+  // MinIO's root credentials are the server's keys (s3rver knows only its own S3RVER pair otherwise)
+  const accountModule = 's3rver/lib/models/account.js';
+  const { default: account } = await import(accountModule);
+  if (env.MINIO_ROOT_USER && env.MINIO_ROOT_PASSWORD)
+    account.DUMMY_ACCOUNT.createKeyPair(env.MINIO_ROOT_USER, env.MINIO_ROOT_PASSWORD);
   const inner = 9002;
   await new S3rver({ port: inner, address: '127.0.0.1', directory: `${dir}/.s3rver`, silent: true }).run();
   await startStandIn('minio', {
