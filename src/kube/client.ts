@@ -215,9 +215,9 @@ export class KubeClient {
     );
   }
 
-  async serverVersion(): Promise<string> {
-    const { VersionApi } = await import('@kubernetes/client-node');
-    const v = await this.kc.makeApiClient(VersionApi).getCode();
-    return v.gitVersion;
+  /** `GET /version`, bounded: also the cheapest proof that the API server answers at all. */
+  async serverVersion(timeoutMs = 10_000): Promise<string> {
+    const v = await this.request('GET', '/version', {}, { timeoutMs });
+    return String(v.gitVersion ?? '');
   }
 }

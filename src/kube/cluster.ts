@@ -15,6 +15,7 @@ import { describeApiError } from './errors.ts';
 import { execInPod } from './exec.ts';
 import { listenForwarded } from './port-forward.ts';
 import { chooseForwardTarget, containerPortNamed } from './port-forward-target.ts';
+import { checkApiReachable } from './reach.ts';
 import type { Cluster, ExecRequest, ExecResult, Forwarded } from './types.ts';
 
 export { exitCodeOfStatus } from './exec-status.ts';
@@ -22,6 +23,18 @@ export { exitCodeOfStatus } from './exec-status.ts';
 export interface KubeClusterOptions {
   /** Told why a forwarded connection failed (the local client only sees a reset). */
   onForwardProblem?: (message: string) => void;
+}
+
+/**
+ * A KubeCluster whose API server answered a bounded `GET /version`: verify, backup and restore on
+ * target kube fail once, at once, when it does not (reach.ts), instead of per check at its deadline.
+ */
+export async function connectKubeCluster(
+  kc: KubeConfig,
+  opts: KubeClusterOptions & { preflightTimeoutMs?: number } = {},
+): Promise<KubeCluster> {
+  await checkApiReachable(kc, opts.preflightTimeoutMs);
+  return new KubeCluster(kc, opts);
 }
 
 export class KubeCluster implements Cluster {

@@ -7,8 +7,9 @@ import type { ComponentVerdict } from '../plan/component.ts';
 import type { ComponentOutcome } from '../plan/diagnostics.ts';
 import { objectKey, type Plan, type PlannedComponent } from '../plan/order.ts';
 import { parseDuration } from '../util/duration.ts';
+import { FailedError } from '../util/errors.ts';
 import type { KubeClient } from './client.ts';
-import { describeApiError, isImmutableJobTemplate } from './errors.ts';
+import { apiError, connectionCause, describeApiError, isImmutableJobTemplate } from './errors.ts';
 import type { CacheOptions } from './informer.ts';
 import { ClusterWatch, waitForComponent } from './wait.ts';
 
@@ -66,6 +67,11 @@ export async function deployPlan(plan: Plan, client: KubeClient, opts: DeployOpt
       continue;
     }
     await client.apply(o, { dryRun: opts.dryRun }).catch((err) => {
+      const cause = apiError(err).code === undefined ? connectionCause(err) : undefined;
+      if (cause)
+        throw new FailedError(
+          `cannot reach the Kubernetes API server at ${client.kc.getCurrentCluster()?.server}: ${cause}`,
+        );
       throw new Error(`applying ${objectKey(o)} failed: ${describeApiError(err)}`);
     });
     log('(shared)', `applied ${objectKey(o)}${opts.dryRun ? ' (dry run)' : ''}`);

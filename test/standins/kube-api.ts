@@ -6,9 +6,12 @@
  * Status error bodies, and namespace existence. Tests play the controllers by writing status.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
+import { kindStyleKubeconfig, type TestPki } from './certs.ts';
 import {
   type Attributes,
   allowed,
@@ -94,6 +97,12 @@ export interface StandinOptions {
   goneMode?: 'event' | 'http';
   /** RBAC for the token's user (kube-admission.ts); absent: everything is allowed (cluster-admin). */
   rbac?: RbacPolicy;
+  /**
+   * https with this PKI (certs.ts), as a kind cluster serves: the server certificate for 127.0.0.1,
+   * and client-certificate authentication (a client certificate signed by the CA authenticates, like
+   * the apiserver's `--client-ca-file`); the bearer token keeps working too.
+   */
+  tls?: TestPki;
 }
 
 export class KubeApiStandin {
@@ -119,13 +128,26 @@ export class KubeApiStandin {
   }
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
       let body = '';
       req.on('data', (c) => {
         body += c;
       });
       req.on('end', () => this.handle(req, res, body));
-    });
+    };
+    const tls = this.opts.tls;
+    this.server = tls
+      ? createHttpsServer(
+          {
+            key: tls.serverKey,
+            cert: tls.serverCert,
+            ca: [tls.ca],
+            requestCert: true,
+            rejectUnauthorized: false,
+          },
+          handler,
+        )
+      : createServer(handler);
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
     this.port = (this.server.address() as AddressInfo).port;
     return this;
@@ -138,11 +160,21 @@ export class KubeApiStandin {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.opts.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
+  }
+
+  /** A bearer token, or (https) a client certificate the CA signed. */
+  authenticated(req: IncomingMessage): boolean {
+    if (req.headers.authorization === 'Bearer standin-token') return true;
+    return !!this.opts.tls && (req.socket as TLSSocket).authorized === true;
   }
 
   kubeConfig(): KubeConfig {
     const kc = new KubeConfig();
+    if (this.opts.tls) {
+      kc.loadFromString(kindStyleKubeconfig(this.url, this.opts.tls));
+      return kc;
+    }
     kc.loadFromOptions({
       clusters: [{ name: 'standin', server: this.url, skipTLSVerify: true }],
       users: [{ name: 'standin', token: 'standin-token' }],
@@ -154,6 +186,7 @@ export class KubeApiStandin {
 
   /** Kubeconfig YAML text pointing at the stand-in. */
   kubeconfigYaml(context = 'standin'): string {
+    if (this.opts.tls) return kindStyleKubeconfig(this.url, this.opts.tls);
     return [
       'apiVersion: v1',
       'kind: Config',
@@ -244,8 +277,7 @@ export class KubeApiStandin {
       body,
       at: Date.now(),
     });
-    if (req.headers.authorization !== 'Bearer standin-token')
-      return this.status(res, 401, 'Unauthorized', 'Unauthorized');
+    if (!this.authenticated(req)) return this.status(res, 401, 'Unauthorized', 'Unauthorized');
     const parts = url.pathname.split('/').filter(Boolean);
     // discovery
     if (url.pathname === '/version')

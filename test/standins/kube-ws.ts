@@ -16,10 +16,12 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, request, type Server } from 'node:http';
+import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { KubeConfig } from '@kubernetes/client-node';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { kindStyleKubeconfig } from './certs.ts';
 import type { KubeApiStandin } from './kube-api.ts';
 
 export const V5 = 'v5.channel.k8s.io';
@@ -99,15 +101,25 @@ export class KubeWsStandin {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.api.opts.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
   }
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => {
-      // plain API calls go to the HTTP stand-in unchanged
-      const upstream = request(
+    // https with client-certificate authentication when the API stand-in has a PKI (certs.ts)
+    const tls = this.api.opts.tls;
+    const handler = (req: IncomingMessage, res: import('node:http').ServerResponse) => {
+      // plain API calls go to the HTTP stand-in unchanged; over TLS the client certificate ends
+      // here, so an authenticated request is passed on with the stand-in's own client certificate
+      const forwarded =
+        tls && this.api.authenticated(req) ? { cert: tls.clientCert, key: tls.clientKey, ca: [tls.ca] } : {};
+      const upstream = (tls ? httpsRequest : request)(
         `${this.api.url}${req.url}`,
-        { method: req.method, headers: req.headers },
+        {
+          method: req.method,
+          headers: req.headers,
+          ...forwarded,
+          ...(tls && !forwarded.ca ? { ca: [tls.ca] } : {}),
+        },
         (up) => {
           res.writeHead(up.statusCode ?? 502, up.headers);
           up.pipe(res);
@@ -115,7 +127,19 @@ export class KubeWsStandin {
       );
       upstream.on('error', () => res.destroy());
       req.pipe(upstream);
-    });
+    };
+    this.server = tls
+      ? createHttpsServer(
+          {
+            key: tls.serverKey,
+            cert: tls.serverCert,
+            ca: [tls.ca],
+            requestCert: true,
+            rejectUnauthorized: false,
+          },
+          handler,
+        )
+      : createServer(handler);
     this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
     this.port = (this.server.address() as AddressInfo).port;
@@ -131,6 +155,10 @@ export class KubeWsStandin {
 
   kubeConfig(): KubeConfig {
     const kc = new KubeConfig();
+    if (this.api.opts.tls) {
+      kc.loadFromString(kindStyleKubeconfig(this.url, this.api.opts.tls));
+      return kc;
+    }
     kc.loadFromOptions({
       clusters: [{ name: 'standin', server: this.url, skipTLSVerify: true }],
       users: [{ name: 'standin', token: 'standin-token' }],
@@ -143,12 +171,21 @@ export class KubeWsStandin {
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
     const url = new URL(req.url ?? '/', this.url);
     const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|portforward)$/.exec(url.pathname);
-    if (req.headers.authorization !== 'Bearer standin-token')
-      return refuse(socket, 401, 'Unauthorized', 'Unauthorized');
+    if (!this.api.authenticated(req)) return refuse(socket, 401, 'Unauthorized', 'Unauthorized');
     if (!m) return refuse(socket, 404, 'NotFound', 'the server could not find the requested resource');
     const [, ns, name, sub] = m as unknown as [string, string, string, 'exec' | 'portforward'];
     const namespace = decodeURIComponent(ns);
     const podName = decodeURIComponent(name);
+    // authorized before the pod is looked up; WebSocket upgrades of pods/exec and pods/portforward
+    // need `create` on the subresource (KEP-4006, feature AuthorizePodWebsocketUpgradeCreatePermission)
+    const denied = this.api.authorize({
+      verb: 'create',
+      group: '',
+      resource: `pods/${sub}`,
+      namespace,
+      name: podName,
+    });
+    if (denied) return refuse(socket, 403, 'Forbidden', denied.message);
     const pod = this.api.get('v1', 'Pod', namespace, podName);
     if (!pod) return refuse(socket, 404, 'NotFound', `pods "${podName}" not found`);
     const offered = String(req.headers['sec-websocket-protocol'] ?? '')

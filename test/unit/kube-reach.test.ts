@@ -1,0 +1,99 @@
+// An unreachable API server: one bounded GET /version names the server URL and the cause
+// (ECONNREFUSED, timeout, certificate — the last in kube-tls.test.ts), so verify/backup on target
+// kube fail once and at once instead of every check retrying to its deadline (measured before the
+// preflight: 20 s for a 10 s check deadline, 60 s for 30 s, on the minimal profile).
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
+import { afterAll, describe, expect, it } from 'vitest';
+import { KubeClient } from '../../src/kube/client.ts';
+import { connectKubeCluster } from '../../src/kube/cluster.ts';
+import { deployPlan } from '../../src/kube/deploy.ts';
+import { checkApiReachable } from '../../src/kube/reach.ts';
+import { ExitCode, exitCodeOf } from '../../src/util/errors.ts';
+
+const servers: Server[] = [];
+const sockets: Socket[] = [];
+afterAll(() => {
+  for (const s of sockets) s.destroy();
+  for (const s of servers) s.close();
+});
+const kubeconfig = (server: string) => {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server }],
+    users: [{ name: 'u', token: 't' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+  return kc;
+};
+async function listen(onSocket?: (s: Socket) => void): Promise<number> {
+  const srv = createServer((s) => {
+    sockets.push(s);
+    onSocket?.(s);
+  });
+  servers.push(srv);
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  return (srv.address() as AddressInfo).port;
+}
+
+describe('API server reachability (src/kube/reach.ts)', () => {
+  it('refused: names the server URL and ECONNREFUSED, exit 1, within a second', async () => {
+    const port = await listen();
+    servers.pop()!.close(); // nothing listens there any more
+    await new Promise((r) => setTimeout(r, 50));
+    const t0 = performance.now();
+    const err = await connectKubeCluster(kubeconfig(`https://127.0.0.1:${port}`)).catch((e: unknown) => e);
+    const ms = performance.now() - t0;
+    expect((err as Error).message).toBe(
+      `cannot reach the Kubernetes API server at https://127.0.0.1:${port}/: connection refused (ECONNREFUSED)`,
+    );
+    expect(exitCodeOf(err)).toBe(ExitCode.Failed);
+    expect(ms).toBeLessThan(1000);
+    console.log(`unreachable API server reported after ${Math.round(ms)} ms`);
+  });
+
+  it('a server that accepts and never answers: timed out after the bound, not hanging', async () => {
+    const port = await listen(); // TCP accepted, TLS handshake never answered
+    const t0 = performance.now();
+    const err = await checkApiReachable(kubeconfig(`https://127.0.0.1:${port}`), 400).catch(
+      (e: unknown) => e,
+    );
+    const ms = performance.now() - t0;
+    expect((err as Error).message).toMatch(
+      new RegExp(`cannot reach the Kubernetes API server at https://127\\.0\\.0\\.1:${port}/: timed out`),
+    );
+    expect(ms).toBeGreaterThanOrEqual(350);
+    expect(ms).toBeLessThan(2000);
+  });
+
+  it("any HTTP answer counts as reachable (authorisation is each request's business)", async () => {
+    const port = await listen((s) =>
+      s.once('data', () =>
+        s.end('HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}'),
+      ),
+    );
+    const kc = kubeconfig(`http://127.0.0.1:${port}`);
+    kc.clusters[0] = { ...kc.clusters[0]!, skipTLSVerify: true };
+    await expect(checkApiReachable(kc, 2000)).resolves.toBe('unknown');
+  });
+
+  it('deploy: the first apply to an unreachable server names the server and the cause (exit 1)', async () => {
+    const port = await listen();
+    servers.pop()!.close();
+    await new Promise((r) => setTimeout(r, 50));
+    const plan = {
+      namespace: 'ns',
+      shared: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns' } }],
+      waves: [],
+      warnings: [],
+    };
+    const err = await deployPlan(plan, new KubeClient(kubeconfig(`https://127.0.0.1:${port}`)), {
+      timeoutMs: 1000,
+    }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe(
+      `cannot reach the Kubernetes API server at https://127.0.0.1:${port}: connection refused (ECONNREFUSED)`,
+    );
+    expect(exitCodeOf(err)).toBe(ExitCode.Failed);
+  });
+});
