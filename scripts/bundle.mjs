@@ -6,12 +6,15 @@ import { build } from 'esbuild';
 const only = process.argv.slice(2);
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
-/** action → entry points (src/actions/<file>.ts → actions/<action>/dist/<file without action prefix>.js) */
+/**
+ * action → entry points: src/actions/<action>/<entry>.ts → actions/<action>/dist/<entry>.js. Each
+ * entry is a tiny file that calls run() from main.ts (or cleanup.ts), as in actions/typescript-action.
+ */
 const entries = [
-  ['deploy', 'index', 'src/actions/deploy.ts'],
-  ['deploy', 'post', 'src/actions/deploy-post.ts'],
-  ['verify', 'index', 'src/actions/verify.ts'],
-  ['backup', 'index', 'src/actions/backup.ts'],
+  ['deploy', 'index', 'src/actions/deploy/index.ts'],
+  ['deploy', 'post', 'src/actions/deploy/post.ts'],
+  ['verify', 'index', 'src/actions/verify/index.ts'],
+  ['backup', 'index', 'src/actions/backup/index.ts'],
 ]
   .filter(([, , src]) => existsSync(new URL(`../${src}`, import.meta.url)))
   // `npm run bundle -- verify deploy` rebuilds only those actions

@@ -1,78 +1,82 @@
+/**
+ * Action inputs as settings (each error names the input) and the one way an action ends.
+ * The runner passes input `name` as INPUT_<NAME> (core.getInput); a missing one reads as ''.
+ */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as core from '@actions/core';
+import { fromInput, type Setting } from '../app/settings.ts';
+import { kubeconfigSource } from '../app/target.ts';
 import { DEFAULT_CATALOG } from '../catalog/load.ts';
-import { parseDuration } from '../util/duration.ts';
-import { UsageError } from '../util/errors.ts';
-import { addSecret, onSecret } from '../util/redact.ts';
+import { errorMessage } from '../util/errors.ts';
+import { addSecret } from '../util/redact.ts';
 
-/** Typed action inputs; every error names the input. */
-export function stringInput(name: string, opts: { required?: boolean; secret?: boolean } = {}): string {
-  const value = core.getInput(name, { trimWhitespace: true });
-  if (opts.required && !value) throw new UsageError(`input "${name}" is required`);
-  if (opts.secret && value) {
-    core.setSecret(value);
-    addSecret(value);
+export const input = (name: string): Setting<string> => fromInput(name, core.getInput(name));
+
+/** A secret input (a kubeconfig's content, a key): masked before anything can print it. */
+export function secretInput(name: string): Setting<string> {
+  const s = input(name);
+  if (s.value) {
+    core.setSecret(s.value);
+    addSecret(s.value);
   }
-  return value;
+  return s;
 }
 
-export function booleanInput(name: string, fallback = false): boolean {
-  const value = core.getInput(name).trim().toLowerCase();
-  if (value === '') return fallback;
-  if (['true', 'yes', '1', 'on'].includes(value)) return true;
-  if (['false', 'no', '0', 'off'].includes(value)) return false;
-  throw new UsageError(`input "${name}" must be true or false (got "${value}")`);
+/** The `kubeconfig` input: its content (from a secret) is masked, a path is not. */
+export function kubeconfigInput(): Setting<string> {
+  const s = input('kubeconfig');
+  if (kubeconfigSource(s).content) core.setSecret(s.value);
+  return s;
 }
 
-export function durationInput(name: string, fallback: string): number {
-  const value = core.getInput(name).trim() || fallback;
-  return parseDuration(value, `input "${name}"`);
-}
-
-export function choiceInput<T extends string>(name: string, choices: readonly T[], fallback: T): T {
-  const value = (core.getInput(name).trim() || fallback) as T;
-  if (!choices.includes(value))
-    throw new UsageError(`input "${name}" must be one of ${choices.join(', ')} (got "${value}")`);
-  return value;
-}
-
-/** Multiline or comma-separated list input. */
-export function listInput(name: string): string[] {
-  return core
+/** `NAME=URL` lines whose passwords (raw and decoded) are masked; a malformed value is masked whole. */
+export function endpointLines(name: string): Setting<string[]> {
+  const lines = core
     .getInput(name)
-    .split(/[\n,]/)
-    .map((s) => s.trim())
+    .split('\n')
+    .map((l) => l.trim())
     .filter(Boolean);
-}
-
-/** Runs an action body: usage errors and failures become `core.setFailed` with one clear message. */
-export async function runAction(body: () => Promise<void>): Promise<void> {
-  // the runner masks exactly what kindling masks: values read from Secrets and secret inputs
-  onSecret((value) => core.setSecret(value));
-  try {
-    await body();
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    core.setFailed(message);
-    if (process.env.KINDLING_DEBUG && err instanceof Error && err.stack) core.debug(err.stack);
+  for (const line of lines) {
+    const raw = line.slice(line.indexOf('=') + 1);
+    try {
+      const url = new URL(raw);
+      if (url.password) for (const p of [url.password, decodeURIComponent(url.password)]) core.setSecret(p);
+    } catch {
+      core.setSecret(raw);
+    }
   }
+  return fromInput(name, lines);
 }
 
 /**
- * The catalog path: the `catalog` input when that file exists in the workspace; else the catalog
- * shipped beside the action (when used as OWNER/REPO/actions/NAME@REF the whole repository is
- * checked out next to the bundle, and the caller's workspace has no manifests/stack.yaml).
+ * The `catalog` input when that file exists in the workspace; else the catalog shipped beside the
+ * action (used as OWNER/REPO/actions/NAME@REF, the whole repository is checked out next to the
+ * bundle, and the caller's workspace has no manifests/stack.yaml).
  */
-export function catalogInput(fallback = DEFAULT_CATALOG): string {
-  const given = stringInput('catalog') || fallback;
-  if (existsSync(given) || given !== fallback) return given; // a path the user chose: let the loader name it if missing
+export function catalogInput(): Setting<string> {
+  const given = core.getInput('catalog') || DEFAULT_CATALOG;
+  if (existsSync(given) || given !== DEFAULT_CATALOG) return fromInput('catalog', given);
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
-    const candidate = join(dir, fallback);
-    if (existsSync(candidate)) return candidate;
+    const candidate = join(dir, DEFAULT_CATALOG);
+    if (existsSync(candidate)) return fromInput('catalog', candidate);
     dir = dirname(dir);
   }
-  return given;
+  return fromInput('catalog', given);
+}
+
+/** Fails the step with one clear message (the stack only with KINDLING_DEBUG). */
+export function fail(err: unknown): void {
+  core.setFailed(errorMessage(err));
+  if (process.env.KINDLING_DEBUG && err instanceof Error && err.stack) core.debug(err.stack);
+}
+
+/** Several inputs at once: `{ setting: 'input-name' }` → `{ setting: Setting }`. */
+export function inputs<K extends string>(names: Record<K, string>): Record<K, Setting<string>> {
+  return Object.fromEntries(Object.entries(names).map(([k, n]) => [k, input(n as string)])) as Record<
+    K,
+    Setting<string>
+  >;
 }

@@ -1,18 +1,26 @@
 /**
- * One code path for kind and existing clusters once a KubeConfig exists: render the sizing overlay,
- * plan the selection, apply + wait, and on failure write the diagnostics directory.
+ * `deploy` (an existing cluster), `up` (a kind cluster) and `down`. One code path once a KubeConfig
+ * exists: render the sizing overlay, plan the selection, apply + wait, and on failure write the
+ * diagnostics directory. Every setting is checked before a cluster is created or touched.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { resolveSelection } from '../catalog/resolve.ts';
 import type { Component, Stack } from '../catalog/types.ts';
 import { KubeClient } from '../kube/client.ts';
 import { type DeployOptions, type DeployResult, deployPlan } from '../kube/deploy.ts';
 import { collectDiagnostics } from '../kube/diagnostics.ts';
 import type { KubeObject } from '../manifests/render.ts';
-import { renderChecked } from '../manifests/validate.ts';
 import { rolloutError } from '../plan/diagnostics.ts';
-import { buildPlan, type Plan } from '../plan/order.ts';
+import type { Plan } from '../plan/order.ts';
+import type { CheckResult, VerifyReport } from '../report/results.ts';
+import { parseDuration } from '../util/duration.ts';
 import { errorMessage } from '../util/errors.ts';
+import { type CheckedSelection, checkSelection, planStack, type SelectionSettings } from './plan.ts';
+import { bool, duration, outputFile, type Setting, speaking } from './settings.ts';
+import { kubeconfigSource } from './target.ts';
+import { failure, POST_DEPLOY_VERIFY_TIMEOUT, verifyStack } from './verify.ts';
 
 export interface DeployStackOptions extends Omit<DeployOptions, 'keepWatch'> {
   stack: Stack;
@@ -38,19 +46,6 @@ export interface DeployStackResult {
   /** The aggregated failure, when not ok. */
   error?: Error;
   serverVersion?: string;
-}
-
-export async function planStack(
-  stack: Stack,
-  selection: readonly string[],
-  sizing: string,
-  rendered?: readonly KubeObject[],
-) {
-  const components = resolveSelection(stack, selection);
-  // validate's own pass: its errors (file:line) refuse the plan, and so the deploy (issue #11 item 19);
-  // a --rendered file is taken as given
-  const objects = rendered ?? (await renderChecked(stack.file, sizing));
-  return { components, plan: buildPlan(stack, components, objects) };
 }
 
 export async function deployStack(opts: DeployStackOptions): Promise<DeployStackResult> {
@@ -92,4 +87,126 @@ export async function deployStack(opts: DeployStackOptions): Promise<DeployStack
   }
   await result.watch?.stop();
   return out;
+}
+
+export interface RolloutSettings extends SelectionSettings {
+  timeout: Setting<string>;
+  /** Run the catalog's checks afterwards (with POST_DEPLOY_VERIFY_TIMEOUT per check). */
+  verify: Setting<string | boolean>;
+  /** Where diagnostics go on failure. */
+  diagnostics: Setting<string | undefined>;
+  /** Server-side dry run: nothing changes, nothing is waited for or verified. */
+  dryRun?: Setting<string | boolean>;
+}
+
+export interface DeploySettings extends RolloutSettings {
+  kubeconfig: Setting<string | undefined>;
+  context: Setting<string | undefined>;
+}
+
+export interface DeployHooks {
+  log?: (component: string, message: string) => void;
+  /** Verify progress, one call per check as it finishes. */
+  onCheck?: (r: CheckResult) => void;
+  /** The kubeconfig and context in use, as soon as they are known (before the rollout can fail). */
+  onKubeconfig?: (path: string | undefined, context: string) => void;
+}
+
+export interface CheckedRollout extends CheckedSelection {
+  timeoutMs: number;
+  verify: boolean;
+  dryRun: boolean;
+  diagnosticsDir: string;
+}
+
+/** Every rollout setting checked, nothing touched (exit 2 here costs no cluster). */
+export function checkRollout(s: RolloutSettings): CheckedRollout {
+  const sel = checkSelection(s);
+  const timeoutMs = duration(s.timeout, '10m');
+  const verify = bool(s.verify);
+  const dryRun = s.dryRun ? bool(s.dryRun) : false;
+  const out = outputFile(s.diagnostics);
+  const diagnosticsDir = resolve(out ?? mkdtempSync(join(tmpdir(), 'kindling-diagnostics-')));
+  return { ...sel, timeoutMs, verify, dryRun, diagnosticsDir };
+}
+
+export interface RolloutOutcome extends DeployStackResult {
+  /** Set when verify ran. */
+  verified?: VerifyReport;
+}
+
+/** Deploys a checked selection to a cluster, then verifies it when asked (not on a dry run). */
+export async function rollout(
+  c: CheckedRollout,
+  kubeConfig: KubeConfig,
+  hooks: DeployHooks,
+  extraDiagnostics?: (dir: string) => Promise<void>,
+): Promise<RolloutOutcome> {
+  const out: RolloutOutcome = await deployStack({
+    stack: c.stack,
+    selection: c.selection,
+    sizing: c.sizing,
+    kubeConfig,
+    timeoutMs: c.timeoutMs,
+    dryRun: c.dryRun,
+    diagnosticsDir: c.diagnosticsDir,
+    ...(hooks.log ? { log: hooks.log } : {}),
+    ...(extraDiagnostics ? { extraDiagnostics } : {}),
+    ...(c.rendered ? { rendered: c.rendered } : {}),
+  });
+  if (out.error || !c.verify || c.dryRun) return out;
+  const { KubeCluster } = await import('../kube/cluster.ts');
+  const report = await verifyStack({
+    stack: c.stack,
+    components: out.components,
+    target: 'kube',
+    cluster: new KubeCluster(kubeConfig),
+    timeoutMs: parseDuration(POST_DEPLOY_VERIFY_TIMEOUT),
+    ...(hooks.onCheck ? { onResult: hooks.onCheck } : {}),
+  });
+  return { ...out, verified: report, ...(report.ok ? {} : { error: failure(report) }) };
+}
+
+export const DEPLOY_FLAGS = {
+  catalog: '--catalog',
+  profile: '--profile',
+  components: '--components',
+  sizing: '--sizing',
+  rendered: '--rendered',
+  timeout: '--timeout',
+  diagnostics: '--diagnostics',
+  kubeconfig: '--kubeconfig',
+  context: '--context',
+  dryRun: '--dry-run',
+} as const;
+
+export interface DeployOutcome extends RolloutOutcome {
+  kubeconfig?: string;
+  /** The kubeconfig context deployed to (the current one when none was given). */
+  context: string;
+}
+
+/** `deploy`: an existing cluster from a kubeconfig (path or content). */
+export async function deploy(
+  s: DeploySettings,
+  hooks: DeployHooks = {},
+  work = mkdtempSync(join(tmpdir(), 'kindling-kc-')),
+): Promise<DeployOutcome> {
+  return speaking(s, DEPLOY_FLAGS, async () => {
+    const checked = checkRollout(s);
+    const source = kubeconfigSource(s.kubeconfig);
+    const { loadKubeConfig } = await import('../kube/config.ts');
+    let kubeconfig = source.path;
+    if (source.content) {
+      kubeconfig = join(work, 'kubeconfig');
+      writeFileSync(kubeconfig, source.content, { mode: 0o600 });
+    }
+    const kc = loadKubeConfig({
+      ...(kubeconfig ? { path: kubeconfig } : {}),
+      ...(s.context.value ? { context: s.context.value } : {}),
+    });
+    hooks.onKubeconfig?.(kubeconfig, kc.getCurrentContext());
+    const out = await rollout(checked, kc, hooks);
+    return { ...out, ...(kubeconfig ? { kubeconfig } : {}), context: kc.getCurrentContext() };
+  });
 }

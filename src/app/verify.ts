@@ -4,15 +4,20 @@ import { type Findings, podFindings, pvcFindings, serviceFindings } from '../pro
 import { probes } from '../probes/registry.ts';
 import { pool, type RetryResult, retryUntilDeadline } from '../probes/runner.ts';
 import { createScope } from '../probes/scope.ts';
+import { selectForVerify } from '../probes/select.ts';
 import { notReady, type Outcome, pass, wrong } from '../probes/types.ts';
 import { assertChecksValid } from '../probes/validate.ts';
 import { type CheckResult, summarise, type VerifyReport } from '../report/results.ts';
+import { toJson, toJunit, writeReportFile } from '../report/verify-files.ts';
 import { kubeTarget } from '../targets/kube.ts';
 import { localTarget } from '../targets/local.ts';
 import type { Target } from '../targets/types.ts';
 import { formatDuration, parseDuration } from '../util/duration.ts';
-import { UsageError } from '../util/errors.ts';
+import { FailedError, UsageError } from '../util/errors.ts';
 import { redact, redactUrl } from '../util/redact.ts';
+import { loadCatalog } from './catalog.ts';
+import { duration, list, outputFile, positiveInt, type Setting, speaking } from './settings.ts';
+import { checkTarget, openTarget, type TargetSettings, targetKind } from './target.ts';
 
 export interface VerifyOptions {
   stack: Stack;
@@ -29,6 +34,8 @@ export interface VerifyOptions {
   concurrency?: number;
   /** Target kube: also run the namespace-wide checks (pods Ready, Services, PVCs). Default true. */
   namespaceChecks?: boolean;
+  /** The target already opened (src/app/target.ts); default: one built from `cluster`/`endpoints`. */
+  access?: Target;
   /** Called as each check finishes (results arrive in completion order). */
   onResult?: (result: CheckResult) => void;
   /** Backoff tuning (tests). */
@@ -46,12 +53,14 @@ export const NAMESPACE_COMPONENT = 'namespace';
 export async function verifyStack(options: VerifyOptions): Promise<VerifyReport> {
   const { stack, components } = options;
   assertChecksValid(stack);
-  if (options.target === 'kube' && !options.cluster)
+  const cluster = options.access?.cluster ?? options.cluster;
+  if (options.target === 'kube' && !cluster)
     throw new UsageError('target kube needs a cluster (kubeconfig/context)');
   const target: Target =
-    options.target === 'kube'
-      ? kubeTarget(options.cluster!, stack.namespace)
-      : localTarget(options.endpoints ?? new Map());
+    options.access ??
+    (options.target === 'kube'
+      ? kubeTarget(cluster!, stack.namespace)
+      : localTarget(options.endpoints ?? new Map(), stack.namespace));
   const scope = createScope();
   const startedAt = new Date();
   const t0 = performance.now();
@@ -118,7 +127,7 @@ export async function verifyStack(options: VerifyOptions): Promise<VerifyReport>
               component,
               check,
               url,
-              cluster: options.cluster,
+              cluster,
               namespace: stack.namespace,
               scope,
               signal,
@@ -137,9 +146,7 @@ export async function verifyStack(options: VerifyOptions): Promise<VerifyReport>
     }
   }
   if (options.target === 'kube' && options.namespaceChecks !== false)
-    tasks.push(
-      ...namespaceTasks(options.cluster!, stack.namespace, options).map((t) => async () => emit(await t())),
-    );
+    tasks.push(...namespaceTasks(cluster!, stack.namespace, options).map((t) => async () => emit(await t())));
 
   const ran = await pool(tasks, options.concurrency ?? 16);
   await scope.closeAll();
@@ -283,4 +290,83 @@ function order(results: CheckResult[], components: readonly Component[]): CheckR
     return (ci < 0 ? components.length : ci) * 1000 + (ki < 0 ? 999 : ki);
   };
   return [...results].sort((a, b) => rank(a) - rank(b));
+}
+
+export interface VerifySettings extends TargetSettings {
+  catalog: Setting<string>;
+  /** Components or profiles; empty checks all (on local, those with an endpoint). */
+  components: Setting<string | readonly string[] | undefined>;
+  timeout: Setting<string>;
+  concurrency: Setting<string>;
+  json: Setting<string | undefined>;
+  junit: Setting<string | undefined>;
+}
+
+/** The CLI flag each setting is called in lower layers' messages (reworded for an action's inputs). */
+export const VERIFY_FLAGS = {
+  target: '--target',
+  endpoints: '--endpoint',
+  kubeconfig: '--kubeconfig',
+  context: '--context',
+  catalog: '--catalog',
+  components: '--components',
+  timeout: '--timeout',
+  concurrency: '--concurrency',
+  json: '--json',
+  junit: '--junit',
+} as const;
+
+export interface VerifyOutcome {
+  report: VerifyReport;
+  json?: string;
+  junit?: string;
+  /** Set when a check failed or none ran: the headline, then each failing check. */
+  error?: FailedError;
+}
+
+/** The deadline of each check after a deploy (`kindling up`, the deploy action's `verify`). */
+export const POST_DEPLOY_VERIFY_TIMEOUT = '2m';
+
+/**
+ * `verify`: every setting is checked (report paths too) before the target is opened; the report
+ * files are written; a failure is an outcome with `error`, not a throw (the faces publish first).
+ */
+export async function verify(
+  s: VerifySettings,
+  hooks: { onResult?: (r: CheckResult) => void } = {},
+): Promise<VerifyOutcome> {
+  return speaking(s, VERIFY_FLAGS, async () => {
+    const stack = loadCatalog(s.catalog);
+    const timeoutMs = duration(s.timeout, '2m');
+    const concurrency = positiveInt(s.concurrency, '16');
+    const json = outputFile(s.json);
+    const junit = outputFile(s.junit);
+    const target = targetKind(s);
+    const endpoints = checkTarget(stack, s);
+    const components = selectForVerify(stack, { target, names: list(s.components), endpoints });
+    const access = await openTarget(stack, s);
+    const report = await verifyStack({
+      stack,
+      components,
+      target,
+      access,
+      endpoints,
+      timeoutMs,
+      concurrency,
+      ...(hooks.onResult ? { onResult: hooks.onResult } : {}),
+    });
+    if (json) writeReportFile(json, toJson(report));
+    if (junit) writeReportFile(junit, toJunit(report));
+    return { report, ...(json ? { json } : {}), ...(junit ? { junit } : {}), error: failure(report) };
+  });
+}
+
+/** The failure of a report, headline first (pure). */
+export function failure(report: VerifyReport): FailedError | undefined {
+  if (report.ok) return undefined;
+  const failed = report.results.filter((r) => r.status === 'fail');
+  if (failed.length === 0) return new FailedError('no check ran: nothing was verified');
+  return new FailedError(
+    `${failed.length} check(s) failed: ${failed.map((r) => `${r.component}/${r.check}`).join(', ')}`,
+  );
 }

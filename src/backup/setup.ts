@@ -1,14 +1,10 @@
 import type { Stack } from '../catalog/types.ts';
-import type { Cluster } from '../kube/types.ts';
 import { S3Store, s3Settings } from '../store/s3.ts';
 import { parseStoreUrl, type StoreLocation } from '../store/url.ts';
-import { parseEndpointFlags } from '../targets/endpoints.ts';
 import { parseDuration } from '../util/duration.ts';
 import { UsageError } from '../util/errors.ts';
 import { listStoredBackups } from './inventory.ts';
 import { type PrunePlan, planPrune, policyProblem, type RetentionPolicy } from './retention.ts';
-import { kubeRunner, localRunner } from './runner.ts';
-import type { TargetAccess } from './types.ts';
 
 export interface StoreOptions {
   store: string;
@@ -29,51 +25,6 @@ export function openStore(o: StoreOptions): { store: S3Store; location: StoreLoc
     }),
   );
   return { store, location };
-}
-
-export interface TargetOptions {
-  target: string;
-  endpoints: readonly string[];
-  kubeconfig?: string;
-  kubeconfigContent?: string;
-  context?: string;
-  /** Environment for local tools (PATH decides which pg_dump runs). */
-  env?: NodeJS.ProcessEnv;
-}
-
-/** Target kube needs the cluster adapter; it is loaded only then (client-node is heavy). */
-export async function openTarget(stack: Stack, o: TargetOptions, flag = '--endpoint'): Promise<TargetAccess> {
-  if (o.target !== 'local' && o.target !== 'kube')
-    throw new UsageError(`--target must be kube or local (got "${o.target}")`);
-  if (o.target === 'local') {
-    return {
-      kind: 'local',
-      runner: localRunner(o.env),
-      namespace: stack.namespace,
-      endpoints: parseEndpointFlags(stack, o.endpoints),
-    };
-  }
-  if (o.endpoints.length)
-    throw new UsageError(`${flag} is for target local; target kube reaches components through the cluster`);
-  const cluster = await connectCluster(o);
-  return {
-    kind: 'kube',
-    runner: kubeRunner(cluster, stack.namespace),
-    namespace: stack.namespace,
-    cluster,
-    endpoints: new Map(),
-  };
-}
-
-async function connectCluster(o: TargetOptions): Promise<Cluster> {
-  // loaded only for target kube: client-node is heavy; register.ts installs the implementation
-  await import('../kube/register.ts');
-  const { connectCluster: connect } = await import('../targets/connect.ts');
-  return connect({
-    kubeconfigPath: o.kubeconfig,
-    kubeconfigContent: o.kubeconfigContent,
-    context: o.context,
-  });
 }
 
 /** `keep-last=7,keep-daily=7,keep-weekly=4,keep-monthly=6[,grace=24h]` → a policy (errors name `where`). */

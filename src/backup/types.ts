@@ -1,22 +1,14 @@
 import type { BackupSpec, Component } from '../catalog/types.ts';
-import type { Cluster } from '../kube/types.ts';
 import type { S3Store } from '../store/s3.ts';
 import type { StoreLocation } from '../store/url.ts';
+import type { Target } from '../targets/types.ts';
 import type { Compression } from './compression.ts';
 import type { ArtifactRecord, BackupManifest, ComponentRecord } from './manifest.ts';
 import type { Probe } from './pipeline.ts';
 import type { CommandSpec, Runner } from './runner.ts';
 
-/** Where the data is: the pods of a cluster, or local processes against `--endpoint` URLs. */
-export interface TargetAccess {
-  kind: 'local' | 'kube';
-  runner: Runner;
-  namespace: string;
-  /** Target kube: the cluster (exec, port-forward, secrets). */
-  cluster?: Cluster;
-  /** Target local: `component.endpoint` → URL, from `--endpoint`. */
-  endpoints: Map<string, URL>;
-}
+/** Where the data is: the one Target verify uses too (src/targets/types.ts). */
+export type TargetAccess = Target;
 
 /** A problem with a backup's catalog parameters; `path` is below the backup entry. */
 export interface ParamProblem {

@@ -83,13 +83,13 @@ export function parseRendered(text: string): KubeObject[] {
   ) as KubeObject[];
 }
 
-/** The overlay directory for a sizing profile (`kind`, `production`). */
+/** The overlay directory for a sizing (`kind`, `production`). */
 export function overlayDir(stack: Stack, profile: string): string {
-  const rel = stack.render.overlays[profile];
+  const rel = Object.hasOwn(stack.render.overlays, profile) ? stack.render.overlays[profile] : undefined;
   if (rel === undefined) {
     throw new UsageError(
-      `unknown profile "${profile}"; the catalog has ${Object.keys(stack.render.overlays).join(', ')}`,
-      '--profile',
+      `unknown sizing "${profile}"; the catalog has ${Object.keys(stack.render.overlays).join(', ')}`,
+      '--sizing',
     );
   }
   return resolve(stack.dir, rel);

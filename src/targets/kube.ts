@@ -1,5 +1,6 @@
+import { kubeRunner } from '../backup/runner.ts';
 import type { Component, Credential, Endpoint } from '../catalog/types.ts';
-import type { ClusterAccess, Forwarded } from '../kube/types.ts';
+import type { Cluster, Forwarded } from '../kube/types.ts';
 import { NotReadyError } from '../probes/classify.ts';
 import { addSecret } from '../util/redact.ts';
 import type { Target } from './types.ts';
@@ -8,7 +9,7 @@ import type { Target } from './types.ts';
  * Target kube: each endpoint is reached through a port-forward to its Service's port, opened once
  * and shared by the checks that use it; credentials are read from the Secrets the catalog names.
  */
-export function kubeTarget(cluster: ClusterAccess, namespace: string): Target {
+export function kubeTarget(cluster: Cluster, namespace: string): Target {
   const forwards = new Map<string, Promise<Forwarded>>();
   const forward = (service: string, port: number): Promise<Forwarded> => {
     const key = `${service}:${port}`;
@@ -38,6 +39,10 @@ export function kubeTarget(cluster: ClusterAccess, namespace: string): Target {
   };
   return {
     kind: 'kube',
+    namespace,
+    runner: kubeRunner(cluster, namespace),
+    cluster,
+    endpoints: new Map(),
     has: () => true,
     resolve: async (_component: Component, e: Endpoint) => {
       const [username, password] = await Promise.all([

@@ -40,7 +40,7 @@ else
     it('cluster existing without a kubeconfig fails naming the input', async () => {
       const r = await runAction('deploy', { cluster: 'existing' });
       expect(r.code).toBe(1);
-      expect(errors(r)).toMatch(/input "kubeconfig" is required/);
+      expect(errors(r)).toMatch(/input "kubeconfig": is required/);
       expect(`${r.stdout}${r.stderr}`).not.toMatch(stackTrace);
     });
 

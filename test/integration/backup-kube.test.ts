@@ -10,11 +10,11 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runBackup, selectBackups } from '../../src/app/backup.ts';
 import { loadManifest } from '../../src/backup/inventory.ts';
 import { runRestore } from '../../src/backup/restore.ts';
-import { kubeRunner } from '../../src/backup/runner.ts';
 import type { TargetAccess } from '../../src/backup/types.ts';
 import { loadStack } from '../../src/catalog/load.ts';
 import { S3Store, s3Settings } from '../../src/store/s3.ts';
 import { parseStoreUrl } from '../../src/store/url.ts';
+import { kubeTarget } from '../../src/targets/kube.ts';
 import {
   describeWithServices,
   freePort,
@@ -86,13 +86,7 @@ describeWithServices(
         secrets: { 'minio-secret/MINIO_ROOT_USER': 'S3RVER', 'minio-secret/MINIO_ROOT_PASSWORD': 'S3RVER' },
         services: { 'minio:9000': s3.port, 'etcd:2379': etcd.port },
       });
-      target = {
-        kind: 'kube',
-        runner: kubeRunner(cluster, stack.namespace),
-        namespace: stack.namespace,
-        cluster,
-        endpoints: new Map(),
-      };
+      target = kubeTarget(cluster, stack.namespace);
       store = new S3Store(
         s3Settings({ endpoint: s3.endpoint, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }),
       );

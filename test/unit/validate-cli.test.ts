@@ -30,7 +30,7 @@ describeWithKubectl('kindling validate (CLI)', () => {
     const kind = await run('validate', '--catalog', catalog);
     expect(kind).toMatchObject({ code: 0, stderr: '' });
     expect(kind.stdout).toContain('validate (profile kind, 9 objects): no problems');
-    expect((await run('validate', '--catalog', catalog, '--profile', 'production')).code).toBe(0);
+    expect((await run('validate', '--catalog', catalog, '--sizing', 'production')).code).toBe(0);
   });
 
   it('exits 1 and lists every problem with file:line when the stack is broken', async () => {
@@ -61,7 +61,7 @@ describeWithKubectl('kindling validate (CLI)', () => {
       const r = await run('validate', '--catalog', s.catalog);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('0 errors, 1 warning');
-      expect((await run('validate', '--catalog', s.catalog, '--profile', 'production')).code).toBe(1);
+      expect((await run('validate', '--catalog', s.catalog, '--sizing', 'production')).code).toBe(1);
     } finally {
       s.cleanup();
     }
@@ -83,7 +83,7 @@ describeWithKubectl('kindling validate (CLI)', () => {
   it.each([
     [['--catalog', '/nonexistent/stack.yaml'], '--catalog: no such file: /nonexistent/stack.yaml'],
     [['--catalog', GOOD], 'is a directory'],
-    [['--profile', 'staging'], '--profile: unknown profile "staging"; the catalog has kind, production'],
+    [['--sizing', 'staging'], '--sizing: unknown sizing "staging"; the catalog has kind, production'],
     [['--format', 'xml'], "argument 'xml' is invalid"],
     [['--bogus'], "unknown option '--bogus'"],
   ])('exits 2 on a usage error: %s', async (args, message) => {

@@ -1,35 +1,30 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { planStack } from '../../app/deploy.ts';
-import { loadStack } from '../../catalog/index.ts';
-import { parseRendered } from '../../manifests/render.ts';
 import { phaseName, planSequence } from '../../plan/order.ts';
 import { catalogOption } from '../options.ts';
-import { type SelectionFlags, selectionFrom, withSelectionFlags } from './selection.ts';
-
-interface PlanFlags extends SelectionFlags {
-  catalog: string;
-  json?: boolean;
-  rendered?: string;
-}
+import { type SelectionFlags, selectionSettings, withSelectionFlags } from './selection.ts';
 
 /** `kindling plan`: the ordered objects the deploy would apply. Needs no cluster. */
 export function registerPlan(program: Command): void {
   withSelectionFlags(
     program.command('plan').description('print the objects `deploy` would apply, in order, with no cluster'),
   )
-    .option('--rendered <file>', 'use this rendered YAML instead of running kustomize')
     .option('--json', 'print JSON')
     .addOption(catalogOption())
-    .action(async (flags: PlanFlags) => {
-      const stack = loadStack(flags.catalog);
-      const rendered = flags.rendered ? parseRendered(readFileSync(flags.rendered, 'utf8')) : undefined;
-      const { plan } = await planStack(stack, selectionFrom(flags), flags.sizing, rendered);
+    .action(async (o: SelectionFlags & { json?: boolean }) => {
+      const { plan: planUseCase } = await import('../../app/plan.ts');
+      const { plan } = await planUseCase(selectionSettings(o));
       const seq = planSequence(plan);
-      if (flags.json) {
-        process.stdout.write(
-          `${JSON.stringify({ namespace: plan.namespace, waves: plan.waves.map((w) => w.map((c) => ({ name: c.name, dependsOn: c.dependsOn }))), objects: seq.map((s) => ({ wave: s.wave, component: s.component, kind: s.object.kind, name: s.object.metadata.name, namespace: s.object.metadata.namespace })), warnings: plan.warnings }, null, 2)}\n`,
-        );
+      if (o.json) {
+        const waves = plan.waves.map((w) => w.map((c) => ({ name: c.name, dependsOn: c.dependsOn })));
+        const objects = seq.map((s) => ({
+          wave: s.wave,
+          component: s.component,
+          kind: s.object.kind,
+          name: s.object.metadata.name,
+          namespace: s.object.metadata.namespace,
+        }));
+        const json = { namespace: plan.namespace, waves, objects, warnings: plan.warnings };
+        process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
         return;
       }
       const out: string[] = [];

@@ -1,15 +1,13 @@
 import type { Command } from 'commander';
-import { splitList } from '../options.ts';
+import type { SelectionSettings } from '../../app/plan.ts';
+import { flag } from '../options.ts';
 
 export interface SelectionFlags {
-  profile: string;
+  catalog: string;
+  profile?: string;
   components?: string;
-  sizing: string;
-}
-
-/** `--profile` (components to deploy) plus `--components`, as one selection. */
-export function selectionFrom(flags: Pick<SelectionFlags, 'profile' | 'components'>): string[] {
-  return [...splitList(flags.profile), ...splitList(flags.components)];
+  sizing?: string;
+  rendered?: string;
 }
 
 /** The flags that choose what to deploy, shared by `plan`, `up` and `deploy`. */
@@ -17,9 +15,21 @@ export function withSelectionFlags(cmd: Command): Command {
   return cmd
     .option(
       '--profile <names>',
-      'components to deploy: minimal, full, analytics, messaging, monitoring, comma-composable',
+      "component set(s) from the catalog's profiles (or component names), comma separated",
       'minimal',
     )
-    .option('--components <list>', 'component names (added to --profile), comma separated')
-    .option('--sizing <overlay>', 'kustomize overlay: kind or production', 'kind');
+    .option(
+      '--components <list>',
+      'component names instead of --profile (dependencies are added), comma separated',
+    )
+    .option('--sizing <overlay>', "kustomize overlay from the catalog's render.overlays (default kind)")
+    .option('--rendered <file>', 'use this rendered YAML instead of running kustomize on the overlay');
 }
+
+export const selectionSettings = (o: SelectionFlags): SelectionSettings => ({
+  catalog: flag('--catalog', o.catalog),
+  profile: flag('--profile', o.profile),
+  components: flag('--components', o.components),
+  sizing: flag('--sizing', o.sizing),
+  rendered: flag('--rendered', o.rendered),
+});

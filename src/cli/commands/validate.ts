@@ -1,41 +1,34 @@
 import { type Command, Option } from 'commander';
 import { FailedError } from '../../util/errors.ts';
-import { catalogOption } from '../options.ts';
+import { paintProblems, useColour } from '../colour.ts';
+import { catalogOption, flag } from '../options.ts';
 
-interface ValidateFlags {
-  catalog: string;
-  profile?: string;
-  format: 'text' | 'json' | 'github';
-}
-
-/** `kindling validate`: renders the stack for a sizing profile and checks it offline, in one pass. */
+/** `kindling validate`: renders the stack for a sizing and checks it offline, in one pass. */
 export function registerValidate(program: Command): void {
   program
     .command('validate')
     .description(
-      'Render the manifests for a sizing profile and check everything offline: YAML, strict Kubernetes schema, references, policy and the catalog; every problem with file:line',
+      'Render the manifests for a sizing and check everything offline: YAML, strict Kubernetes schema, references, policy and the catalog; every problem with file:line',
     )
     .addOption(catalogOption())
     .option(
-      '--profile <name>',
-      "sizing overlay from the catalog's render.overlays (default: render.defaultProfile, i.e. kind)",
+      '--sizing <overlay>',
+      "kustomize overlay from the catalog's render.overlays (default: render.defaultProfile, i.e. kind)",
     )
     .addOption(
       new Option('--format <format>', 'output format').choices(['text', 'json', 'github']).default('text'),
     )
     .addHelpText('after', '\nExit status: 0 no errors (warnings allowed), 1 problems found, 2 usage error.')
-    .action(async (flags: ValidateFlags) => {
-      // kustomize first, so it renders on the other core while the checks load
-      const { startEarlyRender } = await import('../../manifests/early-render.ts');
-      const early = startEarlyRender(flags.catalog, flags.profile);
-      // loaded here, not at start-up, so other commands do not pay for the validators
-      const { validateStack } = await import('../../manifests/validate.ts');
+    .action(async (o: { catalog: string; sizing?: string; format: 'text' | 'json' | 'github' }) => {
+      const { validate } = await import('../../app/validate.ts');
       const out = await import('../../manifests/output.ts');
-      const result = await validateStack({ catalog: flags.catalog, profile: flags.profile, early });
-      if (flags.format === 'json') process.stdout.write(out.formatJson(result));
-      else process.stdout.write(out.formatText(result));
-      if (flags.format === 'github') await out.writeGithub(result);
-      const { errors } = out.counts(result.problems);
-      if (errors > 0) throw new FailedError(out.summaryLine(result));
+      const result = await validate({
+        catalog: flag('--catalog', o.catalog),
+        sizing: flag('--sizing', o.sizing),
+      });
+      if (o.format === 'json') process.stdout.write(out.formatJson(result));
+      else process.stdout.write(paintProblems(out.formatText(result), useColour(process.stdout)));
+      if (o.format === 'github') await out.writeGithub(result);
+      if (out.counts(result.problems).errors > 0) throw new FailedError(out.summaryLine(result));
     });
 }

@@ -1,0 +1,4 @@
+// The deploy action's post step (actions/deploy/dist/post.js).
+import { run } from './cleanup.ts';
+
+await run();
