@@ -1,6 +1,10 @@
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadStack, resolveSelection } from '../../src/catalog/index.ts';
+import { podTemplate } from '../../src/manifests/objects.ts';
+import { requiredObjects } from '../../src/manifests/ownership.ts';
 import type { KubeObject } from '../../src/manifests/render.ts';
 import { renderChecked } from '../../src/manifests/validate.ts';
 import { evaluateComponent, liveKey, type Snapshot } from '../../src/plan/component.ts';
@@ -296,4 +300,71 @@ describeWithKubectl('renderChecked: the validity pass plan and deploy share with
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toContain('Deployment/web');
     expect(objects).toHaveLength(9);
   });
+});
+
+// Issue #11 "Done when": `kindling plan --profile full` applies every object a workload needs (its
+// Secrets, ConfigMaps, PVCs, ServiceAccount) before the workload, on both sizings — else the kubelet
+// holds the pod in CreateContainerConfigError (pkg/kubelet/kubelet_pods.go makeEnvironmentVariables).
+// Components of one wave are applied in parallel, so "before" means: shared, an earlier wave, or
+// earlier within the workload's own component. Production is planned with real-looking secrets
+// written into overlays/production/secrets, as manifests/README.md says (the placeholders are refused).
+describeWithKubectl('plan --profile full: every referenced object before the workload that needs it', () => {
+  const copy = mkdtempSync(join(tmpdir(), 'kindling-plan-full-'));
+  cpSync('manifests', copy, { recursive: true });
+  const secrets = join(copy, 'overlays/production/secrets');
+  for (const f of readdirSync(secrets).filter((f) => f.endsWith('.env')))
+    writeFileSync(
+      join(secrets, f),
+      readFileSync(join(secrets, f), 'utf8').replace(
+        /^(\w*PASSWORD)=.*$/gm,
+        (_, k) => `${k}=plan-test-${k.length}-Xq9v`,
+      ),
+    );
+  afterAll(() => rmSync(copy, { recursive: true, force: true }));
+
+  for (const sizing of ['kind', 'production'])
+    it(`${sizing}: Secrets, ConfigMaps, PVCs and ServiceAccounts come first`, async () => {
+      const stack = loadStack(join(copy, 'stack.yaml'));
+      const rendered = await renderChecked(stack.file, sizing);
+      const plan = buildPlan(stack, resolveSelection(stack, 'full'), rendered);
+      const waveOf = new Map<string, number>();
+      const indexIn = new Map<string, { component: string; index: number }>();
+      const key = (kind: string, name: string) => `${kind}/${name}`;
+      for (const o of plan.shared)
+        indexIn.set(key(o.kind, o.metadata.name), { component: '(shared)', index: -1 });
+      plan.waves.forEach((wave, w) => {
+        for (const c of wave) {
+          waveOf.set(c.name, w);
+          c.objects.forEach((o, index) =>
+            indexIn.set(key(o.kind, o.metadata.name), { component: c.name, index }),
+          );
+        }
+      });
+      let workloads = 0;
+      let refs = 0;
+      for (const c of plan.waves.flat())
+        c.objects.forEach((o, index) => {
+          const t = podTemplate(o);
+          if (!t) return;
+          workloads++;
+          for (const r of requiredObjects(t)) {
+            if (r.optional) continue;
+            refs++;
+            const at = indexIn.get(key(r.kind, r.name));
+            const where = `${c.name}: ${o.kind}/${o.metadata.name} needs ${r.kind}/${r.name}`;
+            expect(at, `${where}, which the plan does not apply`).toBeDefined();
+            const before =
+              at!.component === '(shared)' ||
+              (at!.component === c.name
+                ? at!.index < index
+                : waveOf.get(at!.component)! < waveOf.get(c.name)!);
+            expect(
+              before,
+              `${where}, applied in ${at!.component} (wave ${waveOf.get(at!.component)}), not before it`,
+            ).toBe(true);
+          }
+        });
+      expect(workloads).toBeGreaterThanOrEqual(18);
+      expect(refs).toBeGreaterThan(20);
+    });
 });
