@@ -15,8 +15,10 @@ import type { TargetAccess } from '../../src/backup/types.ts';
 import { loadStack } from '../../src/catalog/load.ts';
 import { S3Store, s3Settings } from '../../src/store/s3.ts';
 import { parseStoreUrl } from '../../src/store/url.ts';
+import { kubeTarget } from '../../src/targets/kube.ts';
 import { localTarget } from '../../src/targets/local.ts';
 import { describeWithServices, type RunningS3, startS3 } from '../harness/services.ts';
+import { LocalCluster } from '../standins/cluster-local.ts';
 import { ElasticsearchStandin } from '../standins/elasticsearch.ts';
 import { listKeys, s3Client } from './backup-helpers.ts';
 
@@ -175,6 +177,25 @@ describeWithServices(
         source.hang = undefined;
       }
     }, 30_000);
+
+    it("target kube (stand-in Cluster): the API is reached through a port-forward to service elasticsearch:9200, nothing exec'd", async () => {
+      const cluster = new LocalCluster({
+        namespace: stack.namespace,
+        pods: {},
+        services: { 'elasticsearch:9200': source.port },
+      });
+      const kube = kubeTarget(cluster, stack.namespace);
+      const outcome = await runBackup({
+        selected: selectBackups(stack, ['elasticsearch'], []),
+        target: kube,
+        store,
+        location: parseStoreUrl('s3://backups/es-kube'),
+        compression: 'zstd',
+      }).finally(() => kube.close());
+      expect(outcome.components.map((c) => c.error)).toEqual([undefined]);
+      expect(cluster.execs).toEqual([]);
+      expect(source.requests).toContain(`PUT /_snapshot/kindling/${snapshotName(outcome.id)}`);
+    }, 60_000);
 
     it('catalog parameters are checked: bucket required, repository lower case, timeout a duration', () => {
       const s = loadStack();

@@ -15,6 +15,7 @@ import type { TargetAccess } from '../../src/backup/types.ts';
 import { loadStack } from '../../src/catalog/load.ts';
 import { S3Store, s3Settings } from '../../src/store/s3.ts';
 import { parseStoreUrl } from '../../src/store/url.ts';
+import { kubeTarget } from '../../src/targets/kube.ts';
 import { localTarget } from '../../src/targets/local.ts';
 import {
   describeWithServices,
@@ -24,6 +25,7 @@ import {
   startEtcd,
   startS3,
 } from '../harness/services.ts';
+import { LocalCluster } from '../standins/cluster-local.ts';
 import { listKeys, putObject, readObject, s3Client } from './backup-helpers.ts';
 
 const etcdctl = (url: string, ...args: string[]) =>
@@ -174,6 +176,36 @@ describeWithServices(
         binlog: SEGMENTS[0],
       });
     }, 120_000);
+
+    it('target kube (stand-in Cluster): both parts through port-forwards to services etcd:2379 and minio:9000, MinIO keys from minio-secret, no exec', async () => {
+      const cluster = new LocalCluster({
+        namespace: stack.namespace,
+        pods: {},
+        secrets: { 'minio-secret/MINIO_ROOT_USER': 'S3RVER', 'minio-secret/MINIO_ROOT_PASSWORD': 'S3RVER' },
+        services: { 'etcd:2379': etcd.port, 'minio:9000': s3.port },
+      });
+      const kube = kubeTarget(cluster, stack.namespace);
+      const loc = parseStoreUrl('s3://backups/milvus-kube');
+      const outcome = await runBackup({
+        selected: selectBackups(stack, ['milvus'], []),
+        target: kube,
+        store,
+        location: loc,
+        compression: 'zstd',
+      }).finally(() => kube.close());
+      expect(outcome.components.map((c) => c.error)).toEqual([undefined]);
+      expect(cluster.execs).toEqual([]);
+      const record = (await loadManifest(store, loc, outcome.id)).components[0]!;
+      expect(
+        (record.meta?.parts as { name: string; meta?: { serverSide?: boolean } }[]).map((p) => [
+          p.name,
+          p.meta?.serverSide,
+        ]),
+      ).toEqual([
+        ['metadata', undefined],
+        ['segments', true],
+      ]);
+    }, 60_000);
 
     it('a failing first part fails the unit: no segments copied, no manifest', async () => {
       const port = await freePort(); // nothing listens there
