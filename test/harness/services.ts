@@ -24,6 +24,8 @@ export type ServiceName =
   | 'postgres-exporter'
   | 'redis-exporter'
   | 's3'
+  /** MariaDB 10.11 (Debian `mariadb-server`), the MySQL stand-in for Nacos' configuration store. */
+  | 'mariadb'
   /** Not a server: the reference zstd implementation, for interop checks of kindling's frames. */
   | 'zstd-cli';
 
@@ -39,6 +41,7 @@ const BINARIES: Record<ServiceName, string[]> = {
   'postgres-exporter': ['prometheus-postgres-exporter'],
   'redis-exporter': ['prometheus-redis-exporter'],
   s3: [],
+  mariadb: ['mariadbd', 'mariadb-install-db', 'mariadb', 'mariadb-dump'],
   'zstd-cli': ['zstd'],
 };
 
@@ -157,7 +160,7 @@ function track(child: ChildProcess, dir: string, port: number, extraStop?: () =>
 function spawnQuiet(
   cmd: string,
   args: string[],
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; uid?: number; gid?: number } = {},
 ): ChildProcess {
   const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], ...opts });
   child.stderr?.setEncoding('utf8');
@@ -382,6 +385,90 @@ export async function startAlertmanager(): Promise<RunningHttp> {
   ]);
   await waitFor('alertmanager', () => httpOk(`http://127.0.0.1:${port}/-/ready`));
   return { ...track(child, dir, port), url: `http://127.0.0.1:${port}` };
+}
+
+// ---------------------------------------------------------------------------------------------
+// MariaDB 10.11 (a MySQL stand-in; root cannot run it, so as the `mysql` user when we are root)
+
+export interface RunningMariaDB extends Running {
+  /** `mysql://root:PASSWORD@127.0.0.1:PORT/` */
+  url: string;
+  password: string;
+  socket: string;
+}
+
+/** Starts MariaDB with a root password (TCP on 127.0.0.1) and the socket as the harness's back door. */
+export async function startMariaDB(opts: { password?: string } = {}): Promise<RunningMariaDB> {
+  const dir = tempDir('mariadb');
+  const data = join(dir, 'data');
+  const socket = join(dir, 'mysqld.sock');
+  chmodSync(dir, 0o777);
+  if (asRoot) chownSync(dir, uid('mysql'), gid('mysql'));
+  const port = await freePort();
+  const user = asRoot ? 'mysql' : (process.env.USER ?? 'mysql');
+  execFileSync(
+    'mariadb-install-db',
+    [`--user=${user}`, `--datadir=${data}`, '--auth-root-authentication-method=normal', '--skip-test-db'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const args = [
+    '--no-defaults',
+    `--datadir=${data}`,
+    `--port=${port}`,
+    '--bind-address=127.0.0.1',
+    `--socket=${socket}`,
+    `--pid-file=${join(dir, 'mysqld.pid')}`,
+    '--skip-log-bin',
+    '--innodb-buffer-pool-size=32M',
+    '--innodb-flush-log-at-trx-commit=0',
+    '--character-set-server=utf8mb4',
+    '--collation-server=utf8mb4_unicode_ci',
+  ];
+  // as the mysql user directly (not through runuser, which would not pass our SIGTERM on)
+  const child = spawnQuiet('mariadbd', args, asRoot ? { uid: uid('mysql'), gid: gid('mysql') } : {});
+  await waitFor('mariadb', () => tcpOpen(port), 30_000);
+  const password = opts.password ?? `root-pw-${port}`;
+  const running: RunningMariaDB = {
+    ...track(child, dir, port),
+    url: `mysql://root:${encodeURIComponent(password)}@127.0.0.1:${port}/`,
+    password,
+    socket,
+  };
+  // root logs in over the socket without a password until it has one
+  await waitFor('mariadb socket', () => {
+    try {
+      mariadb(running, 'SELECT 1', 'mysql', '');
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  mariadb(
+    running,
+    `CREATE USER IF NOT EXISTS 'root'@'127.0.0.1'; ALTER USER 'root'@'127.0.0.1' IDENTIFIED BY '${password}'; GRANT ALL ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION; ALTER USER 'root'@'localhost' IDENTIFIED BY '${password}';`,
+    'mysql',
+    '',
+  );
+  return running;
+}
+
+/** Runs SQL through the mariadb client on the instance's socket as root; returns tab-separated rows. */
+export function mariadb(db: RunningMariaDB, sql: string, database = 'mysql', password = db.password): string {
+  return execFileSync(
+    'mariadb',
+    [
+      '--no-defaults',
+      `--socket=${db.socket}`,
+      '-uroot',
+      '--default-character-set=utf8mb4',
+      '-N',
+      '-B',
+      '-e',
+      sql,
+      database,
+    ],
+    { encoding: 'utf8', env: { ...process.env, MYSQL_PWD: password }, stdio: ['ignore', 'pipe', 'pipe'] },
+  ) as string;
 }
 
 // ---------------------------------------------------------------------------------------------
