@@ -164,6 +164,34 @@ describeWithServices(
       expect(actual('milvus', 'metric-index-count')).toBe('1 series: 3 (milvus-0)');
     }, 60_000);
 
+    it('every panel of every provisioned dashboard returns series from this Prometheus', async () => {
+      const { kustomize, parseRendered } = await import('../../src/manifests/render.ts');
+      const objects = parseRendered(await kustomize(join(MANIFESTS, 'overlays', 'kind')));
+      const data = (
+        objects.find(
+          (o) => o.kind === 'ConfigMap' && o.metadata.name === 'grafana-dashboards',
+        ) as unknown as {
+          data: Record<string, string>;
+        }
+      ).data;
+      const empty: string[] = [];
+      let panels = 0;
+      for (const text of Object.values(data)) {
+        const d = JSON.parse(text) as {
+          title: string;
+          panels: { title: string; targets: { expr: string }[] }[];
+        };
+        for (const p of d.panels)
+          for (const t of p.targets) {
+            panels++;
+            if ((await promQuery(prom.url, t.expr)).length === 0)
+              empty.push(`${d.title} / ${p.title}: ${t.expr}`);
+          }
+      }
+      expect(panels).toBeGreaterThanOrEqual(15);
+      expect(empty).toEqual([]);
+    });
+
     it('a lowered threshold makes the rule fire, and the alert reaches Alertmanager grouped by alertname, cluster, service', async () => {
       const firing = async () =>
         (await promQuery(prom.url, 'ALERTS{alertname="PostgresConnectionsHigh",alertstate="firing"}')).length;

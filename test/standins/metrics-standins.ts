@@ -8,7 +8,8 @@
  *    milliseconds) and pkg/metrics/datacoord_metrics.go `IndexTaskNum` (gauge
  *    `milvus_datacoord_index_task_count`, labels collection_id, index_task_status).
  *  - kafka_exporter v1.8.0 on 9308 — kafka_exporter.go: `kafka_brokers`, `kafka_consumergroup_lag`
- *    (consumergroup, topic, partition), `kafka_consumergroup_lag_sum` (consumergroup, topic).
+ *    (consumergroup, topic, partition), `kafka_consumergroup_lag_sum` (consumergroup, topic),
+ *    `kafka_topic_partition_current_offset` (topic, partition).
  *  - ClickHouse 24.8 <prometheus> on 9363 — src/Server/PrometheusMetricsWriter.cpp writes every
  *    ProfileEvent as `ClickHouseProfileEvents_<Name>` with `# TYPE … counter` and no `_total` suffix.
  */
@@ -80,8 +81,12 @@ export function milvusMetricsStandIn(): Promise<StandIn> {
 
 /** kafka_exporter stand-in: 3 brokers, one consumer group 12 messages behind on 2 partitions. */
 export function kafkaExporterStandIn(): Promise<StandIn> {
-  return serve(() => {
+  return serve((n) => {
     const lines = [
+      '# HELP kafka_topic_partition_current_offset Current Offset of a Broker at Topic/Partition',
+      '# TYPE kafka_topic_partition_current_offset gauge',
+      `kafka_topic_partition_current_offset{partition="0",topic="conversation.events"} ${100 + 3 * n}`,
+      `kafka_topic_partition_current_offset{partition="1",topic="conversation.events"} ${90 + 2 * n}`,
       '# HELP kafka_brokers Number of Brokers in the Kafka Cluster.',
       '# TYPE kafka_brokers gauge',
       'kafka_brokers 3',
