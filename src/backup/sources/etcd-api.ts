@@ -12,9 +12,9 @@ import type { Writable } from 'node:stream';
 import { httpAuth } from './endpoint.ts';
 import { httpRequest, networkReason } from './http.ts';
 
-/** `\0` as key and range end: every key (rpc.proto RangeRequest: "range_end is key plus one… '\0' means all"). */
+/** `\0` as both key and range end: every key (rpc.proto RangeRequest: "If both key and range_end are '\0', … returns all keys"). */
 const ALL = Buffer.from([0]).toString('base64');
-/** etcd's default `--max-txn-ops` is 128 and `--max-request-bytes` 1.5 MiB: stay below both. */
+/** etcd's defaults `--max-txn-ops` 128 and `--max-request-bytes` 1.5 MiB (`server/embed/config.go`): stay below both. */
 const TXN_OPS = 100;
 const TXN_BYTES = 1 << 20;
 
