@@ -65,7 +65,9 @@ const login = (url: string) =>
     url: new URL(url),
     signal: new AbortController().signal,
     timeoutMs: 5000,
-  } as Parameters<typeof httpProbe.run>[0]);
+    namespace: 'test',
+    component: { name: 'test' },
+  } as unknown as Parameters<typeof httpProbe.run>[0]);
 
 describe('the Nacos admin account: set once from the Secret, then the catalog check logs in with it', () => {
   it('the Job and the catalog endpoint read the same Secret keys, and the Job runs in component nacos', () => {

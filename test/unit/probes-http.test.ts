@@ -53,7 +53,9 @@ describe('http checks: auth: form posts the endpoint credentials', () => {
         url: new URL(`http://nacos:secret@127.0.0.1:${port}`),
         signal: new AbortController().signal,
         timeoutMs: 5000,
-      } as Parameters<typeof httpProbe.run>[0]);
+        namespace: 'test',
+        component: { name: 'test' },
+      } as unknown as Parameters<typeof httpProbe.run>[0]);
       expect(outcome.kind).toBe('pass');
       expect(seen).toBe(
         'POST /nacos/v1/auth/login application/x-www-form-urlencoded username=nacos&password=secret',
