@@ -19,6 +19,7 @@ import { loadManifest } from '../../src/backup/inventory.ts';
 import { runRestore } from '../../src/backup/restore.ts';
 import { kubeRunner } from '../../src/backup/runner.ts';
 import { etcdFingerprint } from '../../src/backup/sources/etcd-api.ts';
+import { missingTools } from '../../src/backup/sources/etcd-scratch.ts';
 import { etcdSnapshotSource } from '../../src/backup/sources/etcd-snapshot.ts';
 import type { TargetAccess } from '../../src/backup/types.ts';
 import { loadStack } from '../../src/catalog/load.ts';
@@ -129,6 +130,14 @@ describeWithServices(
       }).toString();
       expect(JSON.parse(status).totalKey).toBeGreaterThanOrEqual(1502);
     }, 60_000);
+
+    it('restore names the tools this machine lacks (etcdutl/etcdctl and etcd) instead of failing halfway', async () => {
+      expect(await missingTools()).toEqual([]);
+      expect(await missingTools({ PATH: '/nonexistent' })).toEqual([
+        expect.stringMatching(/needs etcdutl \(etcd 3\.5\+\) or etcdctl 3\.4/),
+        expect.stringMatching(/needs the etcd binary/),
+      ]);
+    });
 
     it('restore refuses a target etcd that holds keys, before touching it', async () => {
       const manifest = await loadManifest(store, location, backupId);
