@@ -121,6 +121,7 @@ function normalise(raw: RawCatalog, file: string, dir: string, src: SourceDoc): 
       endpoints: c.endpoints ?? [],
       checks: c.checks ?? [],
       backups: c.backups ?? [],
+      rotation: c.rotation ?? [],
       readyTimeout: c.readyTimeout,
     };
     lines[name] = lineAt(src, ['components', name]);

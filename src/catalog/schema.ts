@@ -180,6 +180,20 @@ export const catalogSchema = {
               properties: { name, type: { type: 'string' }, endpoint: name },
             },
           },
+          rotation: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['name', 'type'],
+              properties: {
+                name,
+                type: { type: 'string' },
+                endpoint: name,
+                user: { type: 'string', minLength: 1 },
+                secret: credential.oneOf[1],
+              },
+            },
+          },
         },
       },
     },

@@ -53,6 +53,19 @@ export interface BackupSpec {
   [param: string]: unknown;
 }
 
+/** A rotation of a credential (`kindling rotate`): `type` picks the rotator (src/rotate); the rest are its parameters. */
+export interface RotationSpec {
+  name: string;
+  type: string;
+  /** Endpoint of the component the rotator connects to (default: the first). */
+  endpoint?: string;
+  /** The account whose password rotates (default: the endpoint's username). */
+  user?: string;
+  /** Where the stack keeps the credential (target kube; recorded in the secrets file). */
+  secret?: SecretRef;
+  [param: string]: unknown;
+}
+
 export interface Component {
   name: string;
   group: string;
@@ -64,6 +77,8 @@ export interface Component {
   endpoints: Endpoint[];
   checks: CheckSpec[];
   backups: BackupSpec[];
+  /** How its credentials rotate (`kindling rotate`): `type` picks the rotator (src/rotate). */
+  rotation?: RotationSpec[];
   /** Timeout for this component to become ready when deploying, e.g. `10m`. */
   readyTimeout?: string;
 }

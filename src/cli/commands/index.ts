@@ -13,6 +13,7 @@ export const commandModules: { names: string[]; load: () => Promise<Register> }[
   { names: ['up', 'deploy', 'down'], load: async () => (await import('./deploy.ts')).registerDeploy },
   { names: ['verify'], load: async () => (await import('./verify.ts')).registerVerify },
   { names: ['backup', 'restore', 'backups'], load: async () => (await import('./backup.ts')).registerBackup },
+  { names: ['rotate'], load: async () => (await import('./rotate.ts')).registerRotate },
 ];
 
 /** The registrations needed to run `argv`: just the named command's module, or all of them. */

@@ -1,0 +1,78 @@
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { loadStack } from '../catalog/index.ts';
+import { resolveSelection } from '../catalog/resolve.ts';
+import { type RotationResult, rotate } from '../rotate/run.ts';
+import { STEPS, type Step } from '../rotate/types.ts';
+import { parseEndpointFlags } from '../targets/endpoints.ts';
+import { parseDuration } from '../util/duration.ts';
+import { UsageError } from '../util/errors.ts';
+import { redact } from '../util/redact.ts';
+
+export interface RotateRequest {
+  catalog: string;
+  /** Components (or profiles: their members that have a `rotation:`), comma separated. */
+  components?: string;
+  target: string;
+  endpoints: readonly string[];
+  writeSecrets?: string;
+  timeout: string;
+}
+
+export interface RotateHooks {
+  log?: (line: string) => void;
+  afterStep?: (step: Step, key: string) => void;
+}
+
+/**
+ * `kindling rotate`: rotates the catalog's credentials of the selected components, resumably.
+ * Target local only so far; the new credentials go to the secrets file, never to output.
+ */
+export async function rotateStack(req: RotateRequest, hooks: RotateHooks = {}): Promise<RotationResult[]> {
+  if (req.target === 'kube')
+    throw new UsageError(
+      'target kube is not implemented yet (Secret server-side apply + rollout restart); use --target local with --endpoint',
+      '--target',
+    );
+  if (req.target !== 'local') throw new UsageError(`unknown target "${req.target}" (local)`, '--target');
+  if (!req.writeSecrets)
+    throw new UsageError(
+      'is required: the file (mode 0600) that receives the new credentials',
+      '--write-secrets',
+    );
+  const file = resolve(req.writeSecrets);
+  if (!existsSync(dirname(file)) || !statSync(dirname(file)).isDirectory())
+    throw new UsageError(`directory ${dirname(req.writeSecrets)} does not exist`, '--write-secrets');
+  if (existsSync(file) && statSync(file).isDirectory())
+    throw new UsageError(`${req.writeSecrets} is a directory`, '--write-secrets');
+  if (!req.components)
+    throw new UsageError('is required: the components whose credentials rotate', '--components');
+  const timeoutMs = parseDuration(req.timeout, '--timeout');
+  const stack = loadStack(req.catalog);
+  const endpoints = parseEndpointFlags(stack, req.endpoints);
+  const names = new Set<string>();
+  for (const word of req.components
+    .split(',')
+    .map((w) => w.trim())
+    .filter(Boolean)) {
+    if (Object.hasOwn(stack.components, word)) names.add(word);
+    else for (const c of resolveSelection(stack, word)) if (c.rotation?.length) names.add(c.name);
+  }
+  return rotate({
+    stack,
+    components: [...names],
+    endpoints,
+    secretsFile: file,
+    timeoutMs,
+    afterStep: hooks.afterStep,
+    log: hooks.log && ((line) => hooks.log!(redact(line))),
+  });
+}
+
+/** `KINDLING_FAULT_ROTATE_AFTER=<step>`: the step after which the tests crash the process. */
+export function faultStep(value: string | undefined): Step | undefined {
+  if (!value) return undefined;
+  if (!(STEPS as readonly string[]).includes(value))
+    throw new UsageError(`KINDLING_FAULT_ROTATE_AFTER must be one of ${STEPS.join(', ')}`);
+  return value as Step;
+}

@@ -1,0 +1,16 @@
+import { UsageError } from '../util/errors.ts';
+import { mysqlUserRotator } from './mysql-user.ts';
+import { postgresRoleRotator } from './postgres-role.ts';
+import { redisPasswordRotator } from './redis-password.ts';
+import type { Rotator } from './types.ts';
+
+/** Every rotation type by name: a new kind of credential is one file and one line here. */
+export const rotators: ReadonlyMap<string, Rotator> = new Map(
+  [postgresRoleRotator, redisPasswordRotator, mysqlUserRotator].map((r) => [r.type, r]),
+);
+
+export function rotatorFor(type: string): Rotator {
+  const r = rotators.get(type);
+  if (!r) throw new UsageError(`unknown rotation type "${type}"; known: ${[...rotators.keys()].join(', ')}`);
+  return r;
+}

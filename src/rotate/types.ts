@@ -1,0 +1,34 @@
+import type { RotationSpec } from '../catalog/types.ts';
+
+/**
+ * The four steps of AWS Secrets Manager's rotation (docs "How rotation works",
+ * docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_how.html): createSecret makes the
+ * pending credential (AWSPENDING), setSecret sets it in the service, testSecret logs in with it,
+ * finishSecret promotes it (AWSCURRENT) and keeps the old one as AWSPREVIOUS.
+ */
+export const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
+export type Step = (typeof STEPS)[number];
+
+export type { RotationSpec };
+
+export type Login = 'accepted' | 'rejected';
+
+export interface RotatorContext {
+  /** The endpoint URL without credentials. */
+  url: URL;
+  user: string;
+  spec: RotationSpec;
+  timeoutMs: number;
+}
+
+/** How one kind of service changes a password. One file per type, registered in registry.ts. */
+export interface Rotator {
+  type: string;
+  params: string[];
+  /** Parameter problems (messages), for the catalog check. */
+  validate(spec: RotationSpec): string[];
+  /** Logs in with `password` ('' = none): accepted or rejected; throws when the service cannot be reached. */
+  login(ctx: RotatorContext, password: string): Promise<Login>;
+  /** Changes the password of `ctx.user` from `current` to `next`, logged in with `current`. */
+  set(ctx: RotatorContext, current: string, next: string): Promise<void>;
+}
