@@ -48,7 +48,8 @@ describeWithKubectl(
     const RULES = 'base/monitoring-rules.yaml';
 
     it('the stack as committed has no rule or routing problem', async () => {
-      const { problems } = await validateStack({ catalog: resolve(import.meta.dirname, '../../manifests/stack.yaml') });
+      const { problems } = await validateStack({
+        catalog: resolve(import.meta.dirname, '../../manifests/stack.yaml'),
       });
       expect(problems.filter((p) => p.rule === 'promql' || p.rule === 'alert-routing')).toEqual([]);
     });
