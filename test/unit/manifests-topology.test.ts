@@ -310,12 +310,17 @@ describe.each(profiles)('manifests, %s profile', (profile) => {
         expect(rec(sd.namespaces).names, String(job.job_name)).toEqual([NS]);
       for (const sc of list(job.static_configs))
         for (const t of sc.targets as string[]) expect(r().serviceFor(t), `static target ${t}`).toBeDefined();
-      // Service discovery jobs must keep only annotated Services.
+      // Service discovery jobs must keep only annotated Services, and only their ready endpoints
+      // (EndpointSlice discovery returns not-ready ones too: test/unit/manifests-prometheus.test.ts).
       if (list(job.kubernetes_sd_configs).length)
-        expect(list(job.relabel_configs)[0]).toMatchObject({
-          source_labels: ['__meta_kubernetes_service_annotation_prometheus_io_scrape'],
-          action: 'keep',
-        });
+        for (const label of [
+          '__meta_kubernetes_service_annotation_prometheus_io_scrape',
+          '__meta_kubernetes_endpointslice_endpoint_conditions_ready',
+        ])
+          expect(
+            list(job.relabel_configs).find((rule) => (rule.source_labels as string[])?.[0] === label),
+            `${String(job.job_name)}: keep ${label}="true"`,
+          ).toMatchObject({ source_labels: [label], regex: 'true', action: 'keep' });
     }
     const annotated = r()
       .ofKind('Service')
