@@ -183,6 +183,23 @@ export class KubeClient {
     };
   }
 
+  /** `{group, plural, namespaced}` of a kind, via API discovery (undefined when not served). */
+  async resourceOf(
+    apiVersion: string,
+    kind: string,
+  ): Promise<{ group: string; plural: string; namespaced: boolean } | undefined> {
+    const discover = this.objects as unknown as {
+      resource(v: string, k: string): Promise<{ name: string; namespaced: boolean } | undefined>;
+    };
+    const r = await discover.resource(apiVersion, kind);
+    if (!r) return undefined;
+    return {
+      group: apiVersion.includes('/') ? apiVersion.split('/')[0]! : '',
+      plural: r.name,
+      namespaced: r.namespaced,
+    };
+  }
+
   /** The collection URL path for a kind (`/apis/apps/v1/namespaces/ns/statefulsets`), via API discovery. */
   async collectionPath(apiVersion: string, kind: string, namespace?: string): Promise<string> {
     // discovery (cached by client-node); `resource` is protected in the typings but public at run time

@@ -11,6 +11,7 @@ import { FailedError } from '../util/errors.ts';
 import type { KubeClient } from './client.ts';
 import { apiError, connectionCause, describeApiError, isImmutableJobTemplate } from './errors.ts';
 import type { CacheOptions } from './informer.ts';
+import { checkPermissions, deployNeeds, type Need } from './permissions.ts';
 import { ClusterWatch, waitForComponent } from './wait.ts';
 
 export type ComponentState = 'ready' | 'failed' | 'skipped' | 'applied';
@@ -33,6 +34,8 @@ export interface DeployResult {
   components: ComponentResult[];
   /** Failed outcomes, for diagnostics and the aggregated error. */
   failures: ComponentOutcome[];
+  /** What the deploy went without (context it may not watch), for the report. */
+  warnings: string[];
   watch?: ClusterWatch;
 }
 
@@ -46,11 +49,23 @@ export interface DeployOptions {
   log?: (component: string, message: string) => void;
   /** Keep the watches open after returning (for diagnostics); the caller stops them. */
   keepWatch?: boolean;
+  /** Check RBAC with SelfSubjectAccessReviews before applying (default true). */
+  checkPermissions?: boolean;
+  /** More than the deploy itself needs, checked with it (verify after deploy: `verifyNeeds`). */
+  extraNeeds?: readonly Need[];
 }
 
 export async function deployPlan(plan: Plan, client: KubeClient, opts: DeployOptions): Promise<DeployResult> {
   const log = opts.log ?? (() => {});
   const t0 = Date.now();
+  const warnings: string[] = [];
+  if (opts.checkPermissions !== false) {
+    const needs = [...deployNeeds(plan, { dryRun: opts.dryRun }), ...(opts.extraNeeds ?? [])];
+    for (const w of await checkPermissions(client, needs)) {
+      warnings.push(w);
+      log('(permissions)', `warning: ${w}`);
+    }
+  }
   // a dry run cannot create a namespace, and NamespaceLifecycle admission rejects every object in a
   // namespace that does not exist — dryRun=All included (kubernetes/kubernetes
   // plugin/pkg/admission/namespace/lifecycle/admission.go, #83562). Objects bound for a namespace the
@@ -121,7 +136,27 @@ export async function deployPlan(plan: Plan, client: KubeClient, opts: DeployOpt
       }
     }
     if (!watch) return { ...base, state: 'applied', elapsedMs: Date.now() - started, reasons: [] };
-    await watch.ensure(c.waitFor);
+    try {
+      await watch.ensure(c.waitFor);
+    } catch (err) {
+      // e.g. RBAC forbids watching the component's own workloads: this component fails, with why
+      const reason = (err as Error).message;
+      const verdict: ComponentVerdict = {
+        state: 'failed',
+        reasons: [reason],
+        notes: [],
+        targets: [],
+        failedPods: [],
+      };
+      const elapsedMs = Date.now() - started;
+      return {
+        ...base,
+        state: 'failed',
+        elapsedMs,
+        reasons: [reason],
+        outcome: { name: c.name, verdict, elapsedMs },
+      };
+    }
     const timeoutMs = c.readyTimeout
       ? parseDuration(c.readyTimeout, `readyTimeout of ${c.name}`)
       : opts.timeoutMs;
@@ -145,13 +180,21 @@ export async function deployPlan(plan: Plan, client: KubeClient, opts: DeployOpt
   };
   // dependencies come first in `components`, so every awaited promise exists before it is awaited
   for (const c of components) promises.set(c.name, run(c));
-  const results = await Promise.all(components.map((c) => promises.get(c.name)!));
+  let results: ComponentResult[];
+  try {
+    results = await Promise.all(components.map((c) => promises.get(c.name)!));
+  } catch (err) {
+    await watch?.stop(); // never leave watches open behind an error
+    throw err;
+  }
+  for (const d of watch?.degraded ?? []) log('(watch)', `warning: ${d}`);
   if (watch && !opts.keepWatch) await watch.stop();
   const failures = results.filter((r) => r.state === 'failed' && r.outcome).map((r) => r.outcome!);
   return {
     ok: results.every((r) => r.state === 'ready' || r.state === 'applied'),
     components: results,
     failures,
+    warnings: [...warnings, ...(watch?.degraded ?? [])],
     ...(watch && opts.keepWatch ? { watch } : {}),
   };
 }

@@ -8,6 +8,7 @@ import type { Obj } from '../plan/conditions.ts';
 import type { ComponentOutcome } from '../plan/diagnostics.ts';
 import type { WaitTarget } from '../plan/order.ts';
 import type { KubeClient } from './client.ts';
+import { apiError, describeApiError } from './errors.ts';
 import { type CacheOptions, ObjectCache } from './informer.ts';
 
 /** Kinds every wait needs besides the waited objects themselves. */
@@ -24,6 +25,8 @@ export class ClusterWatch {
   private readonly caches = new Map<string, ObjectCache>();
   private storageClasses: Obj[] = [];
   private readonly opts: CacheOptions;
+  /** Context the deploy goes without (a 403 on listing Events...): said once, never fatal. */
+  readonly degraded: string[] = [];
 
   constructor(client: KubeClient, opts: CacheOptions = {}) {
     this.client = client;
@@ -44,7 +47,24 @@ export class ClusterWatch {
       this.caches.set(key, cache);
       fresh.push(cache);
     }
-    await Promise.all(fresh.map((c) => c.start()));
+    const started = await Promise.allSettled(fresh.map((c) => c.start()));
+    let fatal: unknown;
+    started.forEach((r, i) => {
+      if (r.status === 'fulfilled') return;
+      const cache = fresh[i]!;
+      this.caches.delete(`${cache.apiVersion}|${cache.kind}|${cache.namespace}`);
+      const context = CONTEXT_KINDS.some(([v, k]) => v === cache.apiVersion && k === cache.kind);
+      const waited = targets.some((t) => t.apiVersion === cache.apiVersion && t.kind === cache.kind);
+      if (context && !waited && apiError(r.reason).code === 403) {
+        // RBAC denies this context: readiness and diagnostics go on without it
+        this.degraded.push(
+          `cannot watch ${cache.kind} in ${cache.namespace}: ${describeApiError(r.reason)}; readiness and diagnostics go on without them`,
+        );
+        return;
+      }
+      fatal ??= new Error(`cannot watch ${cache.kind} in ${cache.namespace}: ${describeApiError(r.reason)}`);
+    });
+    if (fatal) throw fatal;
     if (fresh.length && this.storageClasses.length === 0) {
       try {
         this.storageClasses = (await this.client.list('storage.k8s.io/v1', 'StorageClass')).items;
