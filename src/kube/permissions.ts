@@ -82,7 +82,14 @@ export function deployNeeds(plan: Plan, opts: { dryRun?: boolean } = {}): Need[]
 /** What verify and backup need on target kube: reach pods and read the catalog's Secrets (pure). */
 export function verifyNeeds(namespace: string): Need[] {
   return [
-    { verb: 'create', apiVersion: 'v1', kind: 'Pod', namespace, subresource: 'exec', why: 'run in-pod checks' },
+    {
+      verb: 'create',
+      apiVersion: 'v1',
+      kind: 'Pod',
+      namespace,
+      subresource: 'exec',
+      why: 'run in-pod checks',
+    },
     {
       verb: 'create',
       apiVersion: 'v1',

@@ -302,9 +302,7 @@ describe('deployPlan against the API stand-in', () => {
     const byName = Object.fromEntries(result.components.map((c) => [c.name, c]));
     expect(byName.etcd!.state).toBe('ready');
     expect(byName.minio!.state).toBe('failed');
-    expect(byName.minio!.reasons[0]).toMatch(
-      /StatefulSet\/minio: ErrImagePull: pod minio-0 container minio/,
-    );
+    expect(byName.minio!.reasons[0]).toMatch(/StatefulSet\/minio: ErrImagePull: pod minio-0 container minio/);
     expect(byName.milvus).toMatchObject({ state: 'skipped', reasons: ['dependency minio not ready'] });
     expect(result.failures.map((f) => f.name)).toEqual(['minio']);
   });
