@@ -335,9 +335,9 @@ describeWithKubectl('plan --profile full: every referenced object before the wor
       plan.waves.forEach((wave, w) => {
         for (const c of wave) {
           waveOf.set(c.name, w);
-          c.objects.forEach((o, index) =>
-            indexIn.set(key(o.kind, o.metadata.name), { component: c.name, index }),
-          );
+          c.objects.forEach((o, index) => {
+            indexIn.set(key(o.kind, o.metadata.name), { component: c.name, index });
+          });
         }
       });
       let workloads = 0;
