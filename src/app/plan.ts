@@ -33,7 +33,7 @@ export interface CheckedSelection {
   rendered?: KubeObject[];
 }
 
-/** One rule everywhere: components given → profile ignored; neither → the profile's default. */
+/** One rule everywhere: components given → profile ignored (pure). */
 export function selectionWords(s: Pick<SelectionSettings, 'profile' | 'components'>): {
   words: string[];
   from: Setting<unknown>;
@@ -46,9 +46,10 @@ export function selectionWords(s: Pick<SelectionSettings, 'profile' | 'component
 /** Loads the catalog and checks the selection, the sizing and a rendered file — no rendering yet. */
 export function checkSelection(s: SelectionSettings): CheckedSelection {
   const stack = loadCatalog(s.catalog);
-  const { words, from } = selectionWords(s);
-  if (words.length === 0)
-    throw invalid(from, `name a profile (${profileNames(stack).join(', ')}) or components`);
+  const picked = selectionWords(s);
+  const from = picked.from;
+  // nothing named: the catalog's first profile (profile names are catalog data, not code)
+  const words = picked.words.length ? picked.words : profileNames(stack).slice(0, 1);
   let components: Component[];
   try {
     components = resolveSelection(stack, words);

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { filterKnownWarnings } from '../app/warnings.ts';
 import { ExitCode, errorMessage, exitCodeOf, UsageError } from '../util/errors.ts';
 import { VERSION } from '../version.ts';
 import { commandsFor } from './commands/index.ts';
@@ -29,6 +30,7 @@ function inheritExitOverride(cmd: Command): void {
 
 /** Runs the CLI and returns the exit code: 0 ok, 1 failed, 2 usage/config error. Never throws. */
 export async function main(argv: string[]): Promise<number> {
+  filterKnownWarnings();
   let program: Command;
   try {
     program = await buildProgram(argv);

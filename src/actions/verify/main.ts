@@ -5,7 +5,7 @@ import { type VerifyOutcome, verify } from '../../app/verify.ts';
 import { progressLine } from '../../cli/verify-output.ts';
 import { detail, renderTable } from '../../report/verify-console.ts';
 import { verifyAnnotations, verifySummary } from '../../report/verify-summary.ts';
-import { catalogInput, endpointLines, fail, input, inputs, kubeconfigInput, secretInput } from '../inputs.ts';
+import { catalogInput, endpointLines, fail, inputs, kubeconfigInput } from '../inputs.ts';
 
 /**
  * GitHub shows 10 error annotations per step (actions/toolkit docs/problem-matchers.md,
@@ -59,6 +59,7 @@ async function publish({ report, json, junit, error }: VerifyOutcome): Promise<v
     (a) => a.level === 'error',
   );
   const others = verifyAnnotations(report).filter((a) => a.level !== 'error');
-  for (const a of [...errors, ...others]) core[a.level](a.message, { title: a.title });
+  const emit = { error: core.error, warning: core.warning, notice: core.notice };
+  for (const a of [...errors, ...others]) emit[a.level](a.message, { title: a.title });
   if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(verifySummary(report)).write();
 }

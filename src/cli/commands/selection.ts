@@ -15,8 +15,7 @@ export function withSelectionFlags(cmd: Command): Command {
   return cmd
     .option(
       '--profile <names>',
-      "component set(s) from the catalog's profiles (or component names), comma separated",
-      'minimal',
+      "component set(s) from the catalog's profiles (or component names), comma separated (default: the catalog's first profile)",
     )
     .option(
       '--components <list>',
