@@ -19,6 +19,7 @@ import {
   nodeImageFor,
   releaseAsset,
 } from '../../src/kind/versions.ts';
+import { runCli } from '../harness/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kindling-kind-test-'));
 const argvLog = join(dir, 'argv.log');
@@ -131,6 +132,23 @@ describe('kind versions and node images', () => {
     expect(() => chooseKind({ installed: 'v0.99.0', names })).toThrow(
       /no node image is pinned for kind v0\.99\.0/,
     );
+  });
+  it('kindling up refuses --kind-version without a pin, and a bad selection, before Docker or kind is asked', async () => {
+    // PATH without docker/kind: reaching either would fail with another message
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      const pin = await runCli(['up', '--kind-version', 'v0.99.0']);
+      expect(pin.code).toBe(2);
+      expect(pin.err).toMatch(/--kind-version: no node image is pinned for kind v0\.99\.0/);
+      expect(pin.err).not.toMatch(/Docker/);
+      const typo = await runCli(['up', '--profile', 'minimall']);
+      expect(typo.code).toBe(2);
+      expect(typo.err).toMatch(/minimall/);
+      expect(typo.err).not.toMatch(/Docker/);
+    } finally {
+      process.env.PATH = path;
+    }
   });
   it('parses `kind version` output and checksum files', () => {
     expect(parseKindVersion('kind v0.33.0 go1.24.6 linux/amd64')).toBe('v0.33.0');
