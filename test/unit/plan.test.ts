@@ -11,6 +11,7 @@ import { evaluateComponent, liveKey, type Snapshot } from '../../src/plan/compon
 import { describeDoc, diagnosticsFor, rolloutError, sortEvents } from '../../src/plan/diagnostics.ts';
 import { buildPlan, planSequence } from '../../src/plan/order.ts';
 import { exitCodeOf, UsageError } from '../../src/util/errors.ts';
+import { runCli } from '../harness/cli.ts';
 import { docs, stage } from './plan-fixtures.ts';
 import { brokenStack, describeWithKubectl, GOOD } from './validate-helpers.ts';
 
@@ -368,3 +369,44 @@ describeWithKubectl('plan --profile full: every referenced object before the wor
       expect(refs).toBeGreaterThan(20);
     });
 });
+
+describeWithKubectl(
+  'kindling plan and deploy refuse a catalog naming a missing manifest (CLI, exit 2)',
+  () => {
+    const broken = brokenStack([
+      {
+        file: 'stack.yaml',
+        find: 'manifests: [base/db.yaml]',
+        replace: 'manifests: [base/db.yaml, base/db-backup.yaml]',
+      },
+    ]);
+    afterAll(() => broken.cleanup());
+    const expected = `${join(broken.dir, 'stack.yaml')}:28: error: component "db" lists manifest base/db-backup.yaml, which does not exist [catalog-manifest]`;
+
+    it('plan', async () => {
+      const r = await runCli(['plan', '--catalog', broken.catalog, '--profile', 'minimal']);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(expected);
+      expect(r.out).toBe('');
+    });
+    it('deploy, before any request to the cluster (its API server is a port nothing listens on)', async () => {
+      const kubeconfig = join(broken.dir, 'kubeconfig');
+      writeFileSync(
+        kubeconfig,
+        'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:9"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n',
+      );
+      const r = await runCli([
+        'deploy',
+        '--catalog',
+        broken.catalog,
+        '--profile',
+        'minimal',
+        '--kubeconfig',
+        kubeconfig,
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(expected);
+      expect(r.err).not.toMatch(/127\.0\.0\.1:9|ECONNREFUSED/);
+    });
+  },
+);
