@@ -48,7 +48,9 @@ export function policyFindings(
  * map environment variables onto configuration read them as settings: Milvus turns `MINIO_PORT` into
  * `minio.port` over its user.yaml (milvus-io/milvus pkg/config/env_source.go), the Kafka image turns
  * every `KAFKA_*` variable into a server.properties key (apache/kafka docker/resources/common-scripts/
- * configure → `utility render-properties` with kafka-propertiesSpec.json, prefix KAFKA).
+ * configure → `utility render-properties` with kafka-propertiesSpec.json, prefix KAFKA). The
+ * `kubernetes` Service's variables (KUBERNETES_SERVICE_HOST, which in-cluster clients such as
+ * Prometheus' discovery read) are added whatever the setting (same function, masterServices).
  */
 function serviceLinkFindings(t: PodTemplate): Finding[] {
   if (t.spec.enableServiceLinks === false) return [];
