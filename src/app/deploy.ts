@@ -11,6 +11,7 @@ import type { Component, Stack } from '../catalog/types.ts';
 import { KubeClient } from '../kube/client.ts';
 import { type DeployOptions, type DeployResult, deployPlan } from '../kube/deploy.ts';
 import { collectDiagnostics } from '../kube/diagnostics.ts';
+import { verifyNeeds } from '../kube/permissions.ts';
 import type { KubeObject } from '../manifests/render.ts';
 import { rolloutError } from '../plan/diagnostics.ts';
 import type { Plan } from '../plan/order.ts';
@@ -153,6 +154,8 @@ export async function rollout(
     ...(hooks.log ? { log: hooks.log } : {}),
     ...(extraDiagnostics ? { extraDiagnostics } : {}),
     ...(c.rendered ? { rendered: c.rendered } : {}),
+    // verify runs right after: its RBAC needs (pods/exec, portforward, secrets) are checked up front too
+    ...(c.verify && !c.dryRun ? { extraNeeds: verifyNeeds(c.stack.namespace) } : {}),
   });
   if (out.error || !c.verify || c.dryRun) return out;
   const { KubeCluster } = await import('../kube/cluster.ts');
