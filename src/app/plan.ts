@@ -8,6 +8,7 @@ import type { Component, Stack } from '../catalog/types.ts';
 import { type KubeObject, parseRendered } from '../manifests/render.ts';
 import { renderChecked } from '../manifests/validate.ts';
 import { buildPlan, type Plan } from '../plan/order.ts';
+import { type Reachability, reachability } from '../security/matrix.ts';
 import { UsageError } from '../util/errors.ts';
 import { loadCatalog, profileNames } from './catalog.ts';
 import { inputFile, invalid, list, type Setting } from './settings.ts';
@@ -85,11 +86,16 @@ export async function planStack(
   // validate's own pass: its errors (file:line) refuse the plan, and so the deploy (issue #11 item 19);
   // a --rendered file is taken as given
   const objects = rendered ?? (await renderChecked(stack.file, sizing));
-  return { components, plan: buildPlan(stack, components, objects) };
+  return { components, plan: buildPlan(stack, components, objects), objects };
 }
 
-/** `plan`: the checked selection rendered and ordered. */
-export async function plan(s: SelectionSettings): Promise<{ plan: Plan; components: Component[] }> {
+/** `plan`: the checked selection rendered and ordered, and who may connect to it (the NetworkPolicies evaluated). */
+export async function plan(
+  s: SelectionSettings,
+): Promise<{ plan: Plan; components: Component[]; network: Reachability }> {
   const c = checkSelection(s);
-  return planStack(c.stack, c.selection, c.sizing, c.rendered);
+  const { objects, ...planned } = await planStack(c.stack, c.selection, c.sizing, c.rendered);
+  const selected = new Set(planned.components.map((x) => x.name));
+  const network = reachability(c.stack, objects);
+  return { ...planned, network: { ...network, cells: network.cells.filter((x) => selected.has(x.to)) } };
 }

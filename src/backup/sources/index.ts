@@ -1,4 +1,5 @@
 import type { BackupSource } from '../types.ts';
+import { clickhouseSource } from './clickhouse.ts';
 import { elasticsearchSnapshotSource } from './elasticsearch-snapshot.ts';
 import { etcdSnapshotSource } from './etcd-snapshot.ts';
 import { mysqlSource } from './mysql.ts';
@@ -16,6 +17,7 @@ export const SOURCES: ReadonlyMap<string, BackupSource> = new Map(
     etcdSnapshotSource,
     elasticsearchSnapshotSource,
     mysqlSource,
+    clickhouseSource,
   ].map((s) => [s.type, s]),
 );
 // a sequence runs other types' parts: it looks them up here, at call time

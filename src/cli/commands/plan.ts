@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { phaseName, planSequence } from '../../plan/order.ts';
+import { formatMatrix } from '../../security/matrix.ts';
 import { catalogOption } from '../options.ts';
 import { type SelectionFlags, selectionSettings, withSelectionFlags } from './selection.ts';
 
@@ -12,7 +13,7 @@ export function registerPlan(program: Command): void {
     .addOption(catalogOption())
     .action(async (o: SelectionFlags & { json?: boolean }) => {
       const { plan: planUseCase } = await import('../../app/plan.ts');
-      const { plan } = await planUseCase(selectionSettings(o));
+      const { plan, network } = await planUseCase(selectionSettings(o));
       const seq = planSequence(plan);
       if (o.json) {
         const waves = plan.waves.map((w) => w.map((c) => ({ name: c.name, dependsOn: c.dependsOn })));
@@ -23,7 +24,8 @@ export function registerPlan(program: Command): void {
           name: s.object.metadata.name,
           namespace: s.object.metadata.namespace,
         }));
-        const json = { namespace: plan.namespace, waves, objects, warnings: plan.warnings };
+        const reach = { cells: network.cells, violations: network.violations.map((v) => v.message) };
+        const json = { namespace: plan.namespace, waves, objects, warnings: plan.warnings, network: reach };
         process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
         return;
       }
@@ -40,6 +42,6 @@ export function registerPlan(program: Command): void {
         out.push(`  ${phaseName(s.object.kind).padEnd(9)} ${s.object.kind}/${s.object.metadata.name}${ns}`);
       }
       for (const w of plan.warnings) out.push(`warning: ${w}`);
-      process.stdout.write(`${out.join('\n')}\n`);
+      process.stdout.write(`${out.join('\n')}\n${formatMatrix(network)}`);
     });
 }
