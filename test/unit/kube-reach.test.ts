@@ -2,7 +2,10 @@
 // (ECONNREFUSED, timeout, certificate — the last in kube-tls.test.ts), so verify/backup on target
 // kube fail once and at once instead of every check retrying to its deadline (measured before the
 // preflight: 20 s for a 10 s check deadline, 60 s for 30 s, on the minimal profile).
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KubeClient } from '../../src/kube/client.ts';
@@ -10,6 +13,7 @@ import { connectKubeCluster } from '../../src/kube/cluster.ts';
 import { deployPlan } from '../../src/kube/deploy.ts';
 import { checkApiReachable } from '../../src/kube/reach.ts';
 import { ExitCode, exitCodeOf } from '../../src/util/errors.ts';
+import { runCli } from '../harness/cli.ts';
 
 const servers: Server[] = [];
 const sockets: Socket[] = [];
@@ -95,5 +99,24 @@ describe('API server reachability (src/kube/reach.ts)', () => {
       `cannot reach the Kubernetes API server at https://127.0.0.1:${port}: connection refused (ECONNREFUSED)`,
     );
     expect(exitCodeOf(err)).toBe(ExitCode.Failed);
+  });
+
+  it('kindling verify --target kube against an unreachable server: one error, exit 1, no check retried to its deadline', async () => {
+    const port = await listen();
+    servers.pop()!.close();
+    const file = join(mkdtempSync(join(tmpdir(), 'kindling-kc-')), 'kubeconfig');
+    writeFileSync(
+      file,
+      `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:${port}"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`,
+    );
+    const t0 = performance.now();
+    const r = await runCli(['verify', '--target', 'kube', '--kubeconfig', file, '--timeout', '2m']);
+    const ms = performance.now() - t0;
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(
+      `cannot reach the Kubernetes API server at https://127.0.0.1:${port}/: connection refused`,
+    );
+    expect(ms).toBeLessThan(5000); // before: every check ran to its 2 min deadline
+    console.log(`kindling verify on an unreachable API server: exit 1 after ${Math.round(ms)} ms`);
   });
 });
