@@ -46,7 +46,9 @@ export class KubeClient {
    * does not know instead of dropping it. The object is sent as written: client-node's
    * `KubernetesObjectApi.patch` serialises the body through its typed models first
    * (kubernetes-client/javascript `src/object.ts`: `ObjectSerializer.serialize(spec, type)`), which
-   * silently drops every field those models lack — newer API fields and typos alike.
+   * silently drops every field those models lack — newer API fields and typos alike. Strict:
+   * "fail the request with a BadRequest error if any unknown fields would be dropped"
+   * (kubernetes.io/docs/reference/using-api/api-concepts/#field-validation; KEP-2885).
    */
   async apply(obj: Obj, opts: { dryRun?: boolean; timeoutMs?: number } = {}): Promise<Obj> {
     const query: Record<string, string> = {

@@ -44,6 +44,8 @@ export interface DeployOptions {
   /** Default per-component deadline (a component's catalog `readyTimeout` wins). */
   timeoutMs: number;
   unschedulableGraceMs?: number;
+  /** How long transient image pull errors (rate limits, EOF) are retried before failing. */
+  imagePullGraceMs?: number;
   evaluateEveryMs?: number;
   cache?: CacheOptions;
   log?: (component: string, message: string) => void;
@@ -163,6 +165,7 @@ export async function deployPlan(plan: Plan, client: KubeClient, opts: DeployOpt
     const outcome = await waitForComponent(c.name, c.waitFor, watch, {
       timeoutMs,
       ...(opts.unschedulableGraceMs !== undefined ? { unschedulableGraceMs: opts.unschedulableGraceMs } : {}),
+      ...(opts.imagePullGraceMs !== undefined ? { imagePullGraceMs: opts.imagePullGraceMs } : {}),
       ...(opts.evaluateEveryMs !== undefined ? { evaluateEveryMs: opts.evaluateEveryMs } : {}),
       onProgress: (v) => log(c.name, v.state === 'ready' ? 'ready' : v.reasons.join('; ')),
     });

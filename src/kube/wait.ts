@@ -112,6 +112,8 @@ export class ClusterWatch {
 export interface WaitOptions {
   timeoutMs: number;
   unschedulableGraceMs?: number;
+  /** How long transient image pull errors are retried (readiness.ts DEFAULT_IMAGE_PULL_GRACE_MS). */
+  imagePullGraceMs?: number;
   /** Fallback evaluation period (readiness.md: at least every 2 s). */
   evaluateEveryMs?: number;
   onProgress?: (verdict: ComponentVerdict) => void;
@@ -135,6 +137,7 @@ export function waitForComponent(
         ...(opts.unschedulableGraceMs !== undefined
           ? { unschedulableGraceMs: opts.unschedulableGraceMs }
           : {}),
+        ...(opts.imagePullGraceMs !== undefined ? { imagePullGraceMs: opts.imagePullGraceMs } : {}),
       });
       const line = verdict.reasons.join('; ');
       if (line !== last) {

@@ -2,6 +2,7 @@
  * Readiness of one object, per kind, exactly as /reference/readiness.md specifies (kubectl rollout
  * status plus the stricter items). Pure: the same object always gives the same verdict.
  */
+import { formatDuration } from '../util/duration.ts';
 import { conditionIs, currentCondition, type Obj, timeOf } from './conditions.ts';
 
 export type State = 'ready' | 'progressing' | 'failed';
@@ -228,7 +229,7 @@ export function podVerdict(pod: Obj, opts: PodOptions): Verdict {
         opts.now;
       const grace = opts.imagePullGraceMs ?? DEFAULT_IMAGE_PULL_GRACE_MS;
       if (opts.now - since >= grace)
-        return failed(reason, `${msg} (still failing after ${Math.round(grace / 1000)}s of retries)`);
+        return failed(reason, `${msg} (still failing after ${formatDuration(grace)} of retries)`);
       return progressing(`${msg} (retrying: the kubelet pulls again with back-off)`);
     }
   }

@@ -307,6 +307,51 @@ describe('deployPlan against the API stand-in', () => {
     expect(result.failures.map((f) => f.name)).toEqual(['minio']);
   });
 
+  it('a transient pull error (429) is retried through the pull grace period: ready when the pull succeeds, failed when it never does', async () => {
+    const run = async (recovers: boolean) => {
+      await standin();
+      const client = new KubeClient(api.kubeConfig());
+      const plan = buildPlan(
+        stack,
+        resolveSelection(stack, 'etcd'),
+        rendered.filter((o) => o.kind === 'StatefulSet' || o.kind === 'Namespace'),
+      );
+      void (async () => {
+        await whenApplied('apps/v1', 'StatefulSet', 'etcd');
+        api.setStatus('apps/v1', 'StatefulSet', NS, 'etcd', stage('statefulset.yaml', 'pod-starting').status);
+        const pod = stage('pod.yaml', 'err-image-pull');
+        pod.metadata = { ...pod.metadata, name: 'etcd-0', labels: { 'app.kubernetes.io/name': 'etcd' } };
+        pod.metadata.creationTimestamp = new Date().toISOString();
+        pod.status.conditions = [
+          { type: 'PodScheduled', status: 'True', lastTransitionTime: new Date().toISOString() },
+        ];
+        pod.status.containerStatuses[0].state.waiting.message =
+          'failed to pull and unpack image "quay.io/coreos/etcd:v3.5.15": unexpected status: 429 Too Many Requests';
+        api.put(pod);
+        if (!recovers) return;
+        await sleep(200);
+        api.remove('v1', 'Pod', NS, 'etcd-0');
+        api.setStatus('apps/v1', 'StatefulSet', NS, 'etcd', readySts('etcd'));
+      })();
+      const t0 = Date.now();
+      const result = await deployPlan(plan, client, {
+        timeoutMs: 5000,
+        evaluateEveryMs: 50,
+        imagePullGraceMs: 600,
+      });
+      return { result, ms: Date.now() - t0 };
+    };
+    const ok = await run(true);
+    expect(ok.result.ok).toBe(true);
+    const bad = await run(false);
+    expect(bad.result.ok).toBe(false);
+    expect(bad.result.components[0]!.reasons[0]).toMatch(
+      /ErrImagePull: .*429 Too Many Requests.*still failing after 600ms/,
+    );
+    expect(bad.ms).toBeGreaterThanOrEqual(600);
+    expect(bad.ms).toBeLessThan(3000);
+  });
+
   it('times out per component with the last reasons', async () => {
     await standin();
     const client = new KubeClient(api.kubeConfig());

@@ -214,7 +214,7 @@ describe('Pod', () => {
       expect(at(eof, 61_000)).toMatchObject({
         state: 'failed',
         reason: 'ErrImagePull',
-        message: /after 60s/,
+        message: /after 1m00s/,
       });
     });
     it("ImagePullBackOff carries no cause: the kubelet's Failed event decides", () => {
