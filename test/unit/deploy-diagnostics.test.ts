@@ -101,3 +101,50 @@ describe('diagnostics and Cluster reads against the API stand-in', () => {
     expect(exitCodeOfStatus({ status: 'Failure', message: 'container not found' })).toBe(1);
   });
 });
+
+describe('diagnostics degrade under RBAC instead of aborting (stand-in RBAC rules)', () => {
+  it('events and logs forbidden: the rest is written, each refusal recorded with its 403 message', async () => {
+    const resources = [
+      'namespaces',
+      'pods',
+      'statefulsets',
+      'persistentvolumeclaims',
+      'persistentvolumes',
+      'storageclasses',
+      'nodes',
+      'services',
+      'endpointslices',
+    ];
+    const api = await new KubeApiStandin({
+      rbac: { user: 'ci', rules: [{ verbs: ['get', 'list', 'watch'], apiGroups: ['*'], resources }] },
+    }).start();
+    try {
+      api.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+      const sts = stage('statefulset.yaml', 'pod-starting');
+      sts.metadata = { name: 'milvus', namespace: NS, generation: 1 };
+      sts.spec.selector = { matchLabels: { 'app.kubernetes.io/name': 'milvus' } };
+      api.put(sts);
+      api.put(stage('pod.yaml', 'crashloop'));
+      const client = new KubeClient(api.kubeConfig());
+      const watch = new ClusterWatch(client);
+      const target = { apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: NS, name: 'milvus' };
+      await watch.ensure([target]); // the Event cache is refused: a note, not an error
+      expect(watch.degraded.join('\n')).toMatch(/cannot watch Event/);
+      const outcome = await waitForComponent('milvus', [target], watch, { timeoutMs: 5000 });
+      const dir = mkdtempSync(join(tmpdir(), 'kindling-diag-'));
+      const files = await collectDiagnostics(dir, client, [outcome], watch.snapshot(), [NS], 'milvus failed');
+      await watch.stop();
+      expect(files).toEqual(
+        expect.arrayContaining(['summary.txt', 'events.txt', 'describe/Pod-milvus-0.yaml']),
+      );
+      const errors = readdirSync(join(dir, 'errors'));
+      expect(errors).toEqual(expect.arrayContaining([`events_${NS}.txt`]));
+      expect(readFileSync(join(dir, 'errors', `events_${NS}.txt`), 'utf8')).toMatch(
+        /events is forbidden: User "ci" cannot list resource "events".*HTTP 403 Forbidden/,
+      );
+      expect(errors.some((e) => e.startsWith('logs_'))).toBe(true);
+    } finally {
+      await api.stop();
+    }
+  });
+});
