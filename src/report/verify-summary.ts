@@ -25,8 +25,35 @@ export function verifySummary(report: VerifyReport): string {
     '|---|---|---|---:|---:|---|',
     ...report.results.map(row),
     '',
+    ...metricsTable(report.results),
   ];
   return redact(lines.join('\n'));
+}
+
+/**
+ * The seed's metrics as the run read them from Prometheus: one row per `metrics` check, with its
+ * current value(s); nothing when the run had none (pure).
+ */
+export function metricsTable(results: readonly CheckResult[]): string[] {
+  const rows = results.filter((r) => r.type === 'metrics');
+  if (rows.length === 0) return [];
+  const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\s+/g, ' ');
+  const value = (r: CheckResult) => {
+    if (r.status === 'skip') return 'not checked';
+    const seen = r.status === 'pass' ? r.actual : r.message;
+    return (seen ?? '').replace(/^\d+ series: /, '').replace(/^no series$/, 'no series yet');
+  };
+  return [
+    '### Seed metrics',
+    '',
+    '| | component | metric | current value |',
+    '|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${ICON[r.status]} | ${cell(r.component)} | ${cell(r.check.replace(/^metric-/, ''))} | ${cell(value(r)).slice(0, 200)} |`,
+    ),
+    '',
+  ];
 }
 
 function row(r: CheckResult): string {

@@ -7,6 +7,7 @@ import { verifyStack } from '../../src/app/verify.ts';
 import { loadStack } from '../../src/catalog/index.ts';
 import type { Stack } from '../../src/catalog/types.ts';
 import type { VerifyReport } from '../../src/report/results.ts';
+import { verifySummary } from '../../src/report/verify-summary.ts';
 import {
   describeWithServices,
   type RunningPostgres,
@@ -162,6 +163,14 @@ describeWithServices(
       expect(actual('clickhouse', 'metric-compression-ratio')).toBe('1 series: 4 (clickhouse-0)');
       expect(actual('kafka', 'metric-backlog')).toBe('1 series: 12');
       expect(actual('milvus', 'metric-index-count')).toBe('1 series: 3 (milvus-0)');
+      // the verify job summary's table of the seed's metrics
+      const summary = verifySummary(report);
+      expect(summary).toContain('### Seed metrics');
+      expect(summary).toMatch(/\| ✅ \| postgres \| connections \| \d+ \(postgres-0\) \|/);
+      expect(summary).toContain('| ✅ | kafka | backlog | 12 |');
+      expect(
+        summary.split('### Seed metrics')[1]!.match(/^\| ✅ \| [a-z]+ \| [a-z-]+ \| .* \|$/gm),
+      ).toHaveLength(13);
     }, 60_000);
 
     it('every panel of every provisioned dashboard returns series from this Prometheus', async () => {
@@ -279,6 +288,9 @@ describeWithServices(
       const failed = metricChecks(report).filter((r) => r.status === 'fail');
       expect(names(failed)).toEqual(['redis/metric-hit-rate', 'redis/metric-memory', 'redis/metric-qps']);
       for (const f of failed) expect(f.message).toContain('target redis-0 down (up == 0)');
+      expect(verifySummary(report).split('### Seed metrics')[1]).toMatch(
+        /\| ❌ \| redis \| memory \| not ready within 2\.0s .*target redis-0 down \(up == 0\)/,
+      );
       expect(metricChecks(report).filter((r) => r.status === 'pass')).toHaveLength(10);
     }, 60_000);
   },
@@ -310,7 +322,8 @@ describeWithServices(
         const { validateStack } = await import('../../src/manifests/validate.ts');
         const result = await validateStack({ catalog: broken.catalog });
         const promql = result.problems.filter((p) => p.rule === 'promql');
-        expect(promql).toHaveLength(1);
+        // the other problems, to tell a missed rule from a validate run stopped by something else
+        expect(promql, JSON.stringify(result.problems.filter((p) => p.severity === 'error'))).toHaveLength(1);
         expect(promql[0]!.file).toMatch(/base\/monitoring-rules\.yaml$/);
         expect(promql[0]!.line).toBe(
           lineOf(broken.file, 'pg_stat_activity_max_tx_duration{state="active"} > 60'),

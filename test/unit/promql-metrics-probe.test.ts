@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckSpec } from '../../src/catalog/types.ts';
 import { judgeSeries, metricsProbe, parseCompare, parseQueryAnswer } from '../../src/probes/metrics.ts';
+import { metricsTable } from '../../src/report/verify-summary.ts';
 
 const check = (extra: Partial<CheckSpec> = {}): CheckSpec => ({
   name: 'connections',
@@ -97,5 +98,32 @@ describe('metrics check: Prometheus answers', () => {
     ).toMatchObject({
       outcome: { kind: 'fail' },
     });
+  });
+});
+
+describe('verify summary: the seed metrics table', () => {
+  const row = (status: 'pass' | 'fail' | 'skip', actual: string | undefined, message = '') => ({
+    component: 'redis',
+    check: 'metric-memory',
+    type: 'metrics',
+    status,
+    attempts: 1,
+    durationMs: 3,
+    actual,
+    message,
+    history: [],
+  });
+  it('one row per metrics check with its current value; none without metrics checks', () => {
+    expect(metricsTable([{ ...row('pass', '1 series: 0.25 (redis-0)'), type: 'redis' }])).toEqual([]);
+    const t = metricsTable([
+      row('pass', '1 series: 0.25 (redis-0)'),
+      row('fail', undefined, 'target redis-0 down'),
+      row('skip', undefined),
+    ]);
+    expect(t.slice(4, 7)).toEqual([
+      '| ✅ | redis | memory | 0.25 (redis-0) |',
+      '| ❌ | redis | memory | target redis-0 down |',
+      '| ⏭️ | redis | memory | not checked |',
+    ]);
   });
 });
