@@ -120,6 +120,16 @@ export const catalogSchema = {
           manifests: { type: 'array', minItems: 1, items: { type: 'string' } },
           dependsOn: { type: 'array', items: name },
           readyTimeout: duration,
+          upgrade: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['strategy'],
+            properties: {
+              strategy: { enum: ['rolling', 'blue-green', 'dump-restore'] },
+              keepBlue: duration,
+              backup: name,
+            },
+          },
           workloads: {
             type: 'array',
             items: {

@@ -81,6 +81,21 @@ export interface Component {
   rotation?: RotationSpec[];
   /** Timeout for this component to become ready when deploying, e.g. `10m`. */
   readyTimeout?: string;
+  /** How `kindling upgrade` changes its image (default: a rolling update with rollback). */
+  upgrade?: UpgradeSpec;
+}
+
+/**
+ * `rolling`: the workload's own update, verified, rolled back to the previous revision on failure.
+ * `blue-green`: a green copy beside blue, verified through its own Service, then the Service switched.
+ * `dump-restore`: blue-green filled from a fresh backup of blue (a major version a rolling update cannot do).
+ */
+export interface UpgradeSpec {
+  strategy: 'rolling' | 'blue-green' | 'dump-restore';
+  /** How long blue is kept after the switch when no `--finish` comes (default 1h). */
+  keepBlue?: string;
+  /** dump-restore: the catalog backup (of this component) that fills green. */
+  backup?: string;
 }
 
 /** Policy knobs for `kindling validate` that are facts about this stack, not about kindling. */
