@@ -15,6 +15,7 @@ export type { BackupOutcome, ComponentOutcome, SelectedBackup };
 import { COMPRESSIONS } from '../backup/compression.ts';
 import type { DrillOutcome } from '../backup/drill.ts';
 import { streamArtifact } from '../backup/pipeline.ts';
+import { progressIntervalFromEnv, progressTicker } from '../backup/progress.ts';
 import { pruneText } from '../backup/report.ts';
 import { hasKeepRule, type PrunePlan } from '../backup/retention.ts';
 import { describeCommand } from '../backup/runner.ts';
@@ -157,6 +158,11 @@ export async function runBackup(opts: RunBackupOptions): Promise<BackupOutcome> 
         const key = artifactKey(location, id, component.name, fileName);
         const label = a.command ? describeCommand(a.command) : (a.description ?? name);
         const command = a.command;
+        const ticker = progressTicker({
+          label: `${component.name}: ${fileName}`,
+          log,
+          intervalMs: progressIntervalFromEnv(),
+        });
         const r = await streamArtifact({
           store,
           bucket: location.bucket,
@@ -167,7 +173,8 @@ export async function runBackup(opts: RunBackupOptions): Promise<BackupOutcome> 
           produce: command
             ? (stdout, signal) => opts.target.runner.run({ ...command, stdout }, signal)
             : (stdout, signal) => a.produce!(stdout, signal),
-        });
+          onBytes: (n) => ticker.set(n),
+        }).finally(() => ticker.stop());
         log(`${component.name}: stored ${fileName} (${r.bytes} bytes, sha256 ${r.sha256.slice(0, 12)}…)`);
         const record: ArtifactRecord = {
           name: fileName,

@@ -35,6 +35,8 @@ export async function streamArtifact(args: {
   label: string;
   produce: (stdout: Writable, signal: AbortSignal) => Promise<CommandResult>;
   probe?: Probe;
+  /** Told the bytes produced so far, per chunk (progress reports). */
+  onBytes?: (rawBytes: number) => void;
 }): Promise<StreamedArtifact> {
   const started = Date.now();
   const controller = new AbortController();
@@ -55,6 +57,7 @@ export async function streamArtifact(args: {
   const gate = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       rawBytes += chunk.length;
+      args.onBytes?.(rawBytes);
       paceGc(chunk.length);
       if (head.length < HEAD_BYTES) head = Buffer.concat([head, chunk.subarray(0, HEAD_BYTES - head.length)]);
       cb(null, chunk);

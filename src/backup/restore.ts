@@ -6,6 +6,7 @@ import type { StoreLocation } from '../store/url.ts';
 import { errorMessage, FailedError, UsageError } from '../util/errors.ts';
 import { redact } from '../util/redact.ts';
 import { decompressor } from './compression.ts';
+import { progressIntervalFromEnv, progressTicker } from './progress.ts';
 import type { ArtifactRecord, BackupManifest, ComponentRecord } from './manifest.ts';
 import { SOURCES } from './sources/index.ts';
 import type { RestoreContext, RestoreOptions, TargetAccess } from './types.ts';
@@ -143,6 +144,11 @@ function restoreContext(
       const raw = await opts.store.getStream(opts.location.bucket, a.key);
       const hash = createHash('sha256');
       let bytes = 0;
+      const ticker = progressTicker({
+        label: `${p.record.component}: restoring ${a.name}`,
+        log,
+        intervalMs: progressIntervalFromEnv(),
+      });
       let settle!: (err?: Error) => void;
       checks.set(
         a.key,
@@ -154,9 +160,11 @@ function restoreContext(
         transform(chunk: Buffer, _e, cb) {
           hash.update(chunk);
           bytes += chunk.length;
+          ticker.set(bytes);
           cb(null, chunk);
         },
         flush(cb) {
+          ticker.stop();
           const sha = hash.digest('hex');
           if (sha !== a.sha256 || bytes !== a.bytes) {
             const err = new FailedError(
@@ -170,6 +178,7 @@ function restoreContext(
         },
       });
       return pipeline(raw, tee, decompressor(a.compression), (err) => {
+        ticker.stop();
         if (err) settle(err);
       });
     },
