@@ -27,7 +27,9 @@ export type ServiceName =
   /** MariaDB 10.11 (Debian `mariadb-server`), the MySQL stand-in for Nacos' configuration store. */
   | 'mariadb'
   /** Not a server: the reference zstd implementation, for interop checks of kindling's frames. */
-  | 'zstd-cli';
+  | 'zstd-cli'
+  /** Not a server: openssl, to generate the test PKI of the https API stand-in (test/standins/certs.ts). */
+  | 'openssl-cli';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 const BINARIES: Record<ServiceName, string[]> = {
@@ -43,6 +45,7 @@ const BINARIES: Record<ServiceName, string[]> = {
   s3: [],
   mariadb: ['mariadbd', 'mariadb-install-db', 'mariadb', 'mariadb-dump'],
   'zstd-cli': ['zstd'],
+  'openssl-cli': ['openssl'],
 };
 
 export const isCI = process.env.CI === 'true' || process.env.CI === '1';
