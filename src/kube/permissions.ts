@@ -79,7 +79,11 @@ export function deployNeeds(plan: Plan, opts: { dryRun?: boolean } = {}): Need[]
   return dedupe(needs);
 }
 
-/** What verify and backup need on target kube: reach pods and read the catalog's Secrets (pure). */
+/**
+ * What verify and backup need on target kube: reach pods and read the catalog's Secrets (pure).
+ * exec and port-forward need `create` on the subresource: SPDY always did, and WebSocket upgrades
+ * do since 1.35 (kubernetes/kubernetes#134577, AuthorizePodWebsocketUpgradeCreatePermission).
+ */
 export function verifyNeeds(namespace: string): Need[] {
   return [
     {

@@ -177,7 +177,8 @@ export class KubeWsStandin {
     const namespace = decodeURIComponent(ns);
     const podName = decodeURIComponent(name);
     // authorized before the pod is looked up; WebSocket upgrades of pods/exec and pods/portforward
-    // need `create` on the subresource (KEP-4006, feature AuthorizePodWebsocketUpgradeCreatePermission)
+    // need `create` on the subresource since 1.35 (kubernetes/kubernetes#134577, feature gate
+    // AuthorizePodWebsocketUpgradeCreatePermission, beta and on by default; KEP-4006)
     const denied = this.api.authorize({
       verb: 'create',
       group: '',
