@@ -1,5 +1,6 @@
 import { UsageError } from '../util/errors.ts';
 import { grafanaAdminRotator } from './grafana-admin.ts';
+import { milvusUserRotator } from './milvus-user.ts';
 import { mysqlUserRotator } from './mysql-user.ts';
 import { nacosUserRotator } from './nacos-user.ts';
 import { postgresRoleRotator } from './postgres-role.ts';
@@ -8,9 +9,14 @@ import type { Rotator } from './types.ts';
 
 /** Every rotation type by name: a new kind of credential is one file and one line here. */
 export const rotators: ReadonlyMap<string, Rotator> = new Map(
-  [postgresRoleRotator, redisPasswordRotator, mysqlUserRotator, grafanaAdminRotator, nacosUserRotator].map(
-    (r) => [r.type, r],
-  ),
+  [
+    postgresRoleRotator,
+    redisPasswordRotator,
+    mysqlUserRotator,
+    grafanaAdminRotator,
+    nacosUserRotator,
+    milvusUserRotator,
+  ].map((r) => [r.type, r]),
 );
 
 export function rotatorFor(type: string): Rotator {

@@ -194,3 +194,62 @@ describe('kindling rotate: Nacos user (nacos-user) on a Nacos 2.4.3 stand-in', (
     }
   });
 });
+
+/**
+ * Milvus stand-in: the RESTful v2 user endpoints with authorization on. A wrong or missing Bearer
+ * token is HTTP 401 {"code":1800} (checkAuthorizationV2); update_password checks the old password.
+ */
+async function milvusStandIn(password: string) {
+  const state = { password };
+  const { server, port } = await listen((req, body, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    if (bearer !== `root:${state.password}`)
+      return send(res, 401, { code: 1800, message: "user hasn't authenticated" });
+    const b = JSON.parse(body || '{}') as { userName?: string; password?: string; newPassword?: string };
+    if (url.pathname === '/v2/vectordb/users/describe') return send(res, 200, { code: 0, data: [] });
+    if (url.pathname === '/v2/vectordb/users/update_password') {
+      if (b.userName !== 'root' || b.password !== state.password)
+        return send(res, 200, { code: 1100, message: 'old password not correct' });
+      state.password = b.newPassword ?? '';
+      return send(res, 200, { code: 0, data: {} });
+    }
+    send(res, 404, { code: 404, message: 'not found' });
+  });
+  return { state, port, close: () => server.close() };
+}
+
+describe('kindling rotate: Milvus root (milvus-user) on a Milvus RESTful v2 stand-in', () => {
+  it('rotates root/Milvus on the gRPC port; a SIGKILL after createSecret is resumed', async () => {
+    for (const crash of [undefined, 'createSecret']) {
+      const m = await milvusStandIn('Milvus');
+      try {
+        const file = join(dir, `m${++n}.json`);
+        const args = [
+          '--components',
+          'milvus',
+          '--endpoint',
+          `milvus.grpc=http://root:Milvus@127.0.0.1:${m.port}`,
+          '--write-secrets',
+          file,
+        ];
+        const runs = [];
+        if (crash) {
+          const killed = await rotate(args, { KINDLING_FAULT_ROTATE_AFTER: crash });
+          expect(killed.signal, killed.out).toBe('SIGKILL');
+          expect(m.state.password).toBe('Milvus'); // nothing set yet
+          runs.push(killed);
+        }
+        const run = await rotate(args);
+        runs.push(run);
+        expect(run.code, run.out).toBe(0);
+        const c = secretsOf(file).credentials['milvus/root']!;
+        expect(m.state.password).toBe(c.current);
+        expect(c.previous).toBe('Milvus');
+        for (const r of runs) for (const s of [c.current!, 'Milvus']) expect(r.out).not.toContain(s);
+      } finally {
+        m.close();
+      }
+    }
+  });
+});
