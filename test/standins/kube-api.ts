@@ -47,6 +47,9 @@ const GROUPS: Record<string, Resource[]> = {
     { plural: 'deployments', kind: 'Deployment', namespaced: true },
     { plural: 'statefulsets', kind: 'StatefulSet', namespaced: true },
     { plural: 'daemonsets', kind: 'DaemonSet', namespaced: true },
+    // a Deployment's and a StatefulSet's revisions, which `rollout undo` reads (src/kube/rollout.ts)
+    { plural: 'replicasets', kind: 'ReplicaSet', namespaced: true },
+    { plural: 'controllerrevisions', kind: 'ControllerRevision', namespaced: true },
   ],
   'batch/v1': [
     { plural: 'jobs', kind: 'Job', namespaced: true },
