@@ -36,9 +36,18 @@ describe('pipelines do what the issue asks', () => {
     expect(r).toMatch(/vitest run test\/workflows/);
   });
 
-  it('pr-validation: pull_request on manifests, src, actions; base SHA through env; full-stack label', () => {
+  it('pr-validation: pull_request on what can change a deploy; base SHA through env; full-stack label', () => {
     const pr = on('pr-validation.yml').pull_request as Obj;
-    expect(pr.paths).toEqual(['manifests/**', 'src/**', 'actions/**']);
+    // issue #16 defect 6: workflows, scripts and the package files change what the pipeline runs
+    expect(pr.paths).toEqual([
+      'manifests/**',
+      'src/**',
+      'actions/**',
+      'scripts/**',
+      '.github/workflows/**',
+      'package.json',
+      'package-lock.json',
+    ]);
     expect(pr.types).toContain('labeled');
     const select = allSteps('pr-validation.yml').find((s) => s.id === 'select')!;
     expect((select.env as Obj).BASE_SHA).toBe('${{ github.event.pull_request.base.sha }}');
@@ -81,8 +90,9 @@ describe('pipelines do what the issue asks', () => {
     expect((job.with as Obj)['max-age-hours']).toBe(26);
     const r = runs('reusable-backup.yml');
     expect(r).toMatch(/backup-watchdog\.ts/);
-    expect(r).toMatch(/gh issue create/);
-    expect(r).toMatch(/gh issue close/);
+    // the one failure-issue implementation (src/actions/failure-issue.ts), not a gh script
+    expect(r).toMatch(/node scripts\/failure-issue\.ts/);
+    expect(r).not.toMatch(/gh issue/);
     const backup = allSteps('reusable-backup.yml').find((s) => s.uses === './.kindling/actions/backup')!;
     expect((backup.with as Obj).retention).toBe('${{ inputs.retention }}');
   });
