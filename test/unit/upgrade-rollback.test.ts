@@ -152,7 +152,6 @@ describe('previous revision (pure, as rollout undo chooses it)', () => {
   });
   it('describeLive says images, revisions and readiness of what remains', () => {
     const live = {
-      kind: 'StatefulSet',
       ...statefulSet('postgres:99'),
       status: {
         readyReplicas: 0,
