@@ -142,43 +142,39 @@ export class KubeClient {
     return text ? JSON.parse(text) : {};
   }
 
+  /**
+   * One object as the server sent it (raw JSON: the typed models would drop fields they lack, e.g.
+   * newer status fields), bounded by `timeoutMs`; undefined when it does not exist.
+   */
   async read(
     apiVersion: string,
     kind: string,
     namespace: string | undefined,
     name: string,
+    timeoutMs = 30_000,
   ): Promise<Obj | undefined> {
+    const path = await this.objectPath(
+      { apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}) } },
+      'read',
+    );
     try {
-      return plain(
-        await this.objects.read({
-          apiVersion,
-          kind,
-          metadata: { name, ...(namespace ? { namespace } : {}) },
-        }),
-      );
+      return await this.request('GET', path, {}, { timeoutMs });
     } catch (err) {
       if ((err as { code?: number }).code === 404) return undefined;
       throw err;
     }
   }
 
+  /** A collection, raw JSON, each item with its apiVersion/kind (a List omits them), bounded. */
   async list(
     apiVersion: string,
     kind: string,
     namespace?: string,
     labelSelector?: string,
+    timeoutMs = 60_000,
   ): Promise<ListResult> {
-    const res = await this.objects.list(
-      apiVersion,
-      kind,
-      namespace,
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      labelSelector,
-    );
-    const list = plain(res);
+    const path = await this.collectionPath(apiVersion, kind, namespace);
+    const list = await this.request('GET', path, labelSelector ? { labelSelector } : {}, { timeoutMs });
     return {
       items: (list.items ?? []).map((i: Obj) => ({ apiVersion, kind, ...i })),
       resourceVersion: list.metadata?.resourceVersion ?? '',

@@ -31,6 +31,14 @@ const kubeconfig = (server: string) => {
   });
   return kc;
 };
+/** A port nothing listens on any more (the server is fully closed before it is used). */
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
 async function listen(onSocket?: (s: Socket) => void): Promise<number> {
   const srv = createServer((s) => {
     sockets.push(s);
@@ -43,9 +51,7 @@ async function listen(onSocket?: (s: Socket) => void): Promise<number> {
 
 describe('API server reachability (src/kube/reach.ts)', () => {
   it('refused: names the server URL and ECONNREFUSED, exit 1, within a second', async () => {
-    const port = await listen();
-    servers.pop()!.close(); // nothing listens there any more
-    await new Promise((r) => setTimeout(r, 50));
+    const port = await closedPort();
     const t0 = performance.now();
     const err = await connectKubeCluster(kubeconfig(`https://127.0.0.1:${port}`)).catch((e: unknown) => e);
     const ms = performance.now() - t0;
@@ -83,9 +89,7 @@ describe('API server reachability (src/kube/reach.ts)', () => {
   });
 
   it('deploy: the first apply to an unreachable server names the server and the cause (exit 1)', async () => {
-    const port = await listen();
-    servers.pop()!.close();
-    await new Promise((r) => setTimeout(r, 50));
+    const port = await closedPort();
     const plan = {
       namespace: 'ns',
       shared: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns' } }],
@@ -102,8 +106,7 @@ describe('API server reachability (src/kube/reach.ts)', () => {
   });
 
   it('kindling verify --target kube against an unreachable server: one error, exit 1, no check retried to its deadline', async () => {
-    const port = await listen();
-    servers.pop()!.close();
+    const port = await closedPort();
     const file = join(mkdtempSync(join(tmpdir(), 'kindling-kc-')), 'kubeconfig');
     writeFileSync(
       file,
