@@ -5,7 +5,9 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Component } from '../catalog/types.ts';
 import type { KindBinary } from '../kind/install.ts';
+import type { SysctlNeed } from '../kind/preflight.ts';
 import type { Registry } from '../kind/registry.ts';
 import { chooseKind } from '../kind/versions.ts';
 import {
@@ -73,6 +75,12 @@ export interface UpOutcome extends RolloutOutcome {
   registry?: string;
 }
 
+/** The kernel settings the selected components need, from the catalog's `host.sysctls` (pure). */
+export const sysctlNeeds = (components: readonly Component[]): SysctlNeed[] =>
+  components.flatMap((c) =>
+    Object.entries(c.host?.sysctls ?? {}).map(([key, min]) => ({ component: c.name, key, min })),
+  );
+
 /** `registry`: `true` → 5001, a port number, or nothing (pure). */
 export function registryPort(s: Setting<string | boolean | undefined>): number | undefined {
   const v = s.value;
@@ -130,7 +138,7 @@ export async function up(
         import('../kind/setup.ts'),
       ]);
     await checkDocker(); // a usage error within seconds when there is no engine
-    for (const f of await hostFindings()) hooks.warn?.(f.message);
+    for (const f of await hostFindings(undefined, sysctlNeeds(checked.components))) hooks.warn?.(f.message);
     let binary: KindBinary;
     if (kind.installed) {
       binary = await kind.installed();

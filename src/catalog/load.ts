@@ -123,6 +123,7 @@ function normalise(raw: RawCatalog, file: string, dir: string, src: SourceDoc): 
       backups: c.backups ?? [],
       rotation: c.rotation ?? [],
       readyTimeout: c.readyTimeout,
+      ...(c.host ? { host: c.host } : {}),
       ...(c.upgrade ? { upgrade: c.upgrade } : {}),
     };
     lines[name] = lineAt(src, ['components', name]);

@@ -120,6 +120,19 @@ export const catalogSchema = {
           manifests: { type: 'array', minItems: 1, items: { type: 'string' } },
           dependsOn: { type: 'array', items: name },
           readyTimeout: duration,
+          host: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['sysctls'],
+            properties: {
+              sysctls: {
+                type: 'object',
+                minProperties: 1,
+                propertyNames: { type: 'string', pattern: '^[a-z0-9_]+(\\.[a-z0-9_]+)+$' },
+                additionalProperties: { type: 'integer', minimum: 0 },
+              },
+            },
+          },
           upgrade: {
             type: 'object',
             additionalProperties: false,
@@ -128,6 +141,14 @@ export const catalogSchema = {
               strategy: { enum: ['rolling', 'blue-green', 'dump-restore'] },
               keepBlue: duration,
               backup: name,
+              compare: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: ['name', 'type'],
+                  properties: { name, type: { type: 'string' }, endpoint: name, timeout: duration },
+                },
+              },
             },
           },
           workloads: {

@@ -81,6 +81,8 @@ export interface Component {
   rotation?: RotationSpec[];
   /** Timeout for this component to become ready when deploying, e.g. `10m`. */
   readyTimeout?: string;
+  /** What the host kernel must provide when it runs (kind nodes share it): sysctl → minimum. */
+  host?: { sysctls: Record<string, number> };
   /** How `kindling upgrade` changes its image (default: a rolling update with rollback). */
   upgrade?: UpgradeSpec;
 }
@@ -96,6 +98,8 @@ export interface UpgradeSpec {
   keepBlue?: string;
   /** dump-restore: the catalog backup (of this component) that fills green. */
   backup?: string;
+  /** dump-restore: checks whose answers must be the same on blue and green (e.g. the roles). */
+  compare?: CheckSpec[];
 }
 
 /** Policy knobs for `kindling validate` that are facts about this stack, not about kindling. */

@@ -47,7 +47,35 @@ export function judgeHost(
   return out;
 }
 
-export async function hostFindings(dockerRoot = '/var/lib/docker'): Promise<PreflightFinding[]> {
+/** A kernel setting a selected component needs (the catalog's `host.sysctls`). */
+export interface SysctlNeed {
+  component: string;
+  key: string;
+  min: number;
+}
+
+/** Pure: the needs a host does not meet; `read` gives a sysctl's value (undefined: unknown). */
+export function judgeSysctls(
+  needs: readonly SysctlNeed[],
+  read: (key: string) => number | undefined,
+): PreflightFinding[] {
+  return needs.flatMap((n) => {
+    const v = read(n.key);
+    if (v === undefined || v >= n.min) return [];
+    return [
+      {
+        level: 'warning' as const,
+        message: `${n.key} is ${v}; ${n.component} needs >= ${n.min} on the host (kind nodes share its kernel): sudo sysctl -w ${n.key}=${n.min}`,
+      },
+    ];
+  });
+}
+
+/** Disk space, and — when `sysctls` is given — those kernel settings instead of the fixed one. */
+export async function hostFindings(
+  dockerRoot = '/var/lib/docker',
+  sysctls?: readonly SysctlNeed[],
+): Promise<PreflightFinding[]> {
   let free: number | undefined;
   for (const dir of [dockerRoot, '/']) {
     try {
@@ -58,13 +86,22 @@ export async function hostFindings(dockerRoot = '/var/lib/docker'): Promise<Pref
       // try the next candidate
     }
   }
-  let maxMap: number | undefined;
-  try {
-    maxMap = Number((await readFile('/proc/sys/vm/max_map_count', 'utf8')).trim());
-  } catch {
-    // not Linux: Docker Desktop's VM has its own setting
+  if (sysctls) {
+    const values = new Map<string, number | undefined>();
+    for (const n of sysctls) values.set(n.key, await readSysctl(n.key));
+    return [...judgeHost(free, undefined), ...judgeSysctls(sysctls, (k) => values.get(k))];
   }
-  return judgeHost(free, maxMap);
+  return judgeHost(free, await readSysctl('vm.max_map_count'));
+}
+
+/** /proc/sys/vm/max_map_count for `vm.max_map_count`; undefined off Linux (Docker Desktop's VM has its own). */
+async function readSysctl(key: string): Promise<number | undefined> {
+  try {
+    const v = Number((await readFile(`/proc/sys/${key.replace(/\./g, '/')}`, 'utf8')).trim());
+    return Number.isFinite(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const firstLine = (s: string) => s.trim().split('\n')[0]!.slice(0, 200);
