@@ -93,7 +93,7 @@ export function reachability(stack: Stack, objects: readonly KubeObject[]): Reac
   const grouped = new Map<string, { ports: string[]; make: (ports: string) => Violation }>();
   const group = (key: string, port: string, make: (ports: string) => Violation) => {
     const g = grouped.get(key) ?? { ports: [], make };
-    g.ports.push(port);
+    if (!g.ports.includes(port)) g.ports.push(port);
     grouped.set(key, g);
   };
   for (const src of sources) {
