@@ -118,7 +118,7 @@ export function reachability(stack: Stack, objects: readonly KubeObject[]): Reac
           });
         if (!verdict.allowed && want)
           group(`${src.name}>${dst.id}>${want.edge}`, shown, (ports) => ({
-            message: `${want.edge} is not allowed by the NetworkPolicies: ${src.name} cannot reach ${dst.id} on ${ports}`,
+            message: `${want.edge} is not allowed by the NetworkPolicies: ${src.name} cannot reach ${dst.id} on ${ports} (after a catalog change: npm run gen:network-policies)`,
             at: { catalog: want.catalog },
           }));
       }

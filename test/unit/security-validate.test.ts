@@ -86,7 +86,7 @@ describeWithKubectl('validate: NetworkPolicies and hardening (real kubectl kusto
     for (const profile of ['kind', 'production']) {
       const problems = await security(catalog, profile);
       expect(problems.map((p) => p.message)).toEqual([
-        'dependsOn edge jaeger → redis is not allowed by the NetworkPolicies: jaeger cannot reach StatefulSet/redis on port 6379',
+        'dependsOn edge jaeger → redis is not allowed by the NetworkPolicies: jaeger cannot reach StatefulSet/redis on port 6379 (after a catalog change: npm run gen:network-policies)',
       ]);
       expect(problems[0]!.line).toBe(lineOf(catalog, 'dependsOn: [elasticsearch, redis]'));
     }
