@@ -1,4 +1,10 @@
-/** Runs `kind`/`docker` with a deadline; the only place that spawns them. */
+/**
+ * Runs `kind`/`docker` with a deadline; the only place that spawns them. Not @actions/exec: its
+ * ExecOptions (cwd, env, silent, out/errStream, windowsVerbatimArguments, failOnStdErr,
+ * ignoreReturnCode, delay, input, listeners — actions/toolkit packages/exec/src/interfaces.ts) have
+ * no timeout, signal or kill, and its ToolRunner keeps the child to itself, so a hung `kind create`
+ * or `docker info` could not be bounded; execFile's `timeout` kills it.
+ */
 import { execFile } from 'node:child_process';
 
 export interface RunResult {

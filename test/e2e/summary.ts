@@ -1,0 +1,42 @@
+/** The short summary of an e2e run: steps, components ready, time-to-ready, checks, artifacts. */
+import type { PipelineResult } from './pipeline.ts';
+
+export function summarize(r: PipelineResult): string {
+  const lines = ['kindling e2e on the simulated cluster (test/sim) — stand-in cluster, real action entries'];
+  lines.push(
+    `entries: ${Object.entries(r.entries)
+      .map(([a, k]) => `${a}=${k}`)
+      .join(' ')}`,
+  );
+  for (const s of r.steps)
+    lines.push(
+      `  ${s.ok ? '✓' : '✗'} ${s.name.padEnd(8)} ${(s.ms / 1000).toFixed(1).padStart(6)} s  ${s.detail.split('\n')[0]!.slice(0, 160)}`,
+    );
+  if (r.components.length)
+    lines.push(`components ready: ${r.components.length} (${r.components.join(', ')})`);
+  const ttr = r.deploy?.outputs['time-to-ready'];
+  if (ttr) {
+    try {
+      const t = JSON.parse(ttr) as Record<string, unknown>;
+      lines.push(
+        `time-to-ready: ${Object.entries(t)
+          .map(([c, v]) => `${c} ${typeof v === 'number' ? `${(v / 1000).toFixed(1)}s` : String(v)}`)
+          .join(', ')}`,
+      );
+    } catch {
+      lines.push(`time-to-ready: ${ttr}`);
+    }
+  }
+  if (r.verify)
+    lines.push(
+      `checks: ${r.verify.outputs.passed ?? '?'} passed, ${r.verify.outputs.failed ?? '?'} failed, ${r.verify.outputs.skipped ?? '?'} skipped`,
+    );
+  if (r.backup) {
+    const artifacts = (r.drill?.stdout.match(/^\s+✓ /gm) ?? []).length;
+    lines.push(
+      `backup: ${r.backup.outputs['backup-id'] ?? '-'}, ${r.backup.outputs.bytes ?? '?'} bytes${artifacts ? `, ${artifacts} artifacts re-hashed` : ''}`,
+    );
+  }
+  lines.push(`result: ${r.ok ? 'PASSED' : 'FAILED'}; diagnostics: ${r.diagnosticsDir}`);
+  return lines.join('\n');
+}
