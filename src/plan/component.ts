@@ -135,6 +135,19 @@ export function evaluateComponent(
       failures.push(`${t.kind}/${t.name}: ${pv.reason}: ${pv.message}`);
       failedPods.push(pod.metadata.name);
     }
+    // a pod that restarted says how it last ended (OOMKilled...), so a timeout names it too
+    if (own.state === 'progressing' && t.kind !== 'Job')
+      for (const pod of pods)
+        for (const cs of [
+          ...(pod.status?.initContainerStatuses ?? []),
+          ...(pod.status?.containerStatuses ?? []),
+        ]) {
+          const ended = (cs.restartCount ?? 0) > 0 ? lastTermination(cs) : undefined;
+          if (ended)
+            progress.push(
+              `${t.kind}/${t.name}: pod ${pod.metadata?.name} container ${cs.name} restarted ${cs.restartCount} time(s) (${ended})`,
+            );
+        }
   }
 
   const workloadsReady = results.every((r) => r.verdict.state === 'ready');

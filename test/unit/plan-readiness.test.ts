@@ -362,3 +362,34 @@ describe('Jobs are judged by their own conditions and backoffLimit (pkg/controll
     );
   });
 });
+
+describe('a workload still progressing names how its restarted pods last ended', () => {
+  it('a Running pod between OOM kills: the reasons (and so a timeout) say OOMKilled', () => {
+    const NS = 'voiceassistant-infra';
+    const sts = stage('statefulset.yaml', 'pod-starting');
+    sts.metadata = { ...sts.metadata, name: 'milvus', namespace: NS };
+    sts.spec.selector = { matchLabels: { 'app.kubernetes.io/name': 'milvus' } };
+    const pod = stage('pod.yaml', 'running-not-ready');
+    pod.status.containerStatuses[0].restartCount = 2;
+    pod.status.containerStatuses[0].lastState = { terminated: { reason: 'OOMKilled', exitCode: 137 } };
+    const snap: Snapshot = {
+      objects: new Map([[liveKey('StatefulSet', NS, 'milvus'), sts]]),
+      deleted: new Set(),
+      pods: [pod],
+      endpointSlices: [],
+      events: [],
+      storageClasses: [],
+    };
+    const v = evaluateComponent(
+      [{ apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: NS, name: 'milvus' }],
+      snap,
+      {
+        now: T0,
+      },
+    );
+    expect(v.state).toBe('progressing');
+    expect(v.reasons.join('\n')).toMatch(
+      /StatefulSet\/milvus: pod milvus-0 container milvus restarted 2 time\(s\) \(last termination: OOMKilled, exit code 137\)/,
+    );
+  });
+});
