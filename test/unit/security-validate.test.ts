@@ -92,6 +92,26 @@ describeWithKubectl('validate: NetworkPolicies and hardening (real kubectl kusto
     }
   });
 
+  it('policy.network naming an unknown component is a catalog error at that line', async () => {
+    const catalog = brokenCopy([
+      {
+        file: 'stack.yaml',
+        find: '      - { from: grafana, to: jaeger,',
+        replace: '      - { from: grafanna, to: jaeger,',
+      },
+    ]);
+    const problems = (await validateStack({ catalog, profile: 'kind' })).problems.filter((p) =>
+      p.message.includes('grafanna'),
+    );
+    expect(problems.map((p) => [p.rule, p.message, p.line])).toEqual([
+      [
+        'catalog',
+        'policy.network.connections.0.from names unknown component "grafanna"',
+        lineOf(catalog, 'grafanna'),
+      ],
+    ]);
+  });
+
   it('production without the required anti-affinity: reported for Nacos and Kafka at their pod spec', async () => {
     const catalog = brokenCopy([
       { file: 'overlays/production/kustomization.yaml', find: '  - path: spread.yaml\n', replace: '' },
