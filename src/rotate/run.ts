@@ -57,7 +57,7 @@ export function planRotations(o: RotateOptions): Job[] {
       continue;
     }
     for (const spec of c.rotation ?? []) {
-      const where = `component "${name}" rotation "${spec.name}"`;
+      const where = `${o.stack.file}:${o.stack.lines[name] ?? 1}: component "${name}" rotation "${spec.name}"`;
       let rotator: Rotator;
       try {
         rotator = rotatorFor(spec.type);

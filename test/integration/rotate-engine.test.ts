@@ -135,7 +135,10 @@ describe('kindling rotate usage errors (exit 2, before anything is touched)', ()
       /--write-secrets: directory \/nonexistent-dir does not exist/,
     ],
     [{ ...base, writeSecrets: join(dir, 'u.json') }, /--components: is required/],
-    [{ ...base, components: 'postgres', writeSecrets: join(dir, 'u.json') }, /needs --endpoint postgres=URL/],
+    [
+      { ...base, components: 'postgres', writeSecrets: join(dir, 'u.json') },
+      /manifests\/stack\.yaml:\d+: component "postgres" rotation "superuser": needs --endpoint postgres=URL/,
+    ],
     [
       { ...base, components: 'kafka', writeSecrets: join(dir, 'u.json') },
       /none of kafka has a rotation: entry/,
