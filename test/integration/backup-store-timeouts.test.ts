@@ -13,7 +13,7 @@ import { connectRedis, redisClient } from '../../src/backup/redis-data.ts';
 import { S3_MAX_ATTEMPTS, S3Store } from '../../src/store/s3.ts';
 import { FailedError } from '../../src/util/errors.ts';
 import { describeWithServices, freePort, type RunningS3, startS3 } from '../harness/services.ts';
-import { kindling, readObject, s3Client } from './backup-helpers.ts';
+import { kindling, listKeys, readObject, s3Client } from './backup-helpers.ts';
 
 const SECRET = 'silent-store-secret-4711';
 
@@ -210,6 +210,40 @@ describeWithServices(
       stdout.end();
       return { exitCode: 0, stderr: '' };
     };
+
+    it('a Redis that accepts the connection and never answers fails its backup within the redis-cli bound (30s), nothing committed', async () => {
+      const silentRedis = await silentListener();
+      try {
+        const t0 = Date.now();
+        const r = await kindling(
+          [
+            'backup',
+            '--target',
+            'local',
+            '--components',
+            'redis',
+            '--endpoint',
+            `redis=${silentRedis.endpoint.replace('http:', 'redis:')}`,
+            '--store',
+            's3://backups/silent-redis',
+            '--s3-endpoint',
+            s3.endpoint,
+          ],
+          {},
+          s3,
+        );
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(/Redis did not answer within 30s/);
+        expect(Date.now() - t0).toBeLessThan(45_000);
+        expect(
+          (await listKeys(s3Client(s3.endpoint), 'backups', 'silent-redis/')).filter((k) =>
+            k.endsWith('manifest.json'),
+          ),
+        ).toEqual([]);
+      } finally {
+        silentRedis.close();
+      }
+    }, 60_000);
 
     it('a part upload that is never answered fails the artifact within the part timeout, names the endpoint, aborts the upload', async () => {
       const proxy = await troubledProxy(s3, {

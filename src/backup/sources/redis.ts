@@ -75,8 +75,21 @@ function cli(target: TargetAccess, component: Component, spec: BackupSpec, args:
     : localCli(localEndpoint(target, component, spec), args);
 }
 
-async function run(target: TargetAccess, cmd: CommandSpec): Promise<string> {
-  const r = await capture(target.runner, cmd);
+/**
+ * Bound of one redis-cli look-up (INFO, BGSAVE, CONFIG GET…): redis-cli 7.0 has no timeout
+ * option, and waits forever on a server that accepts the connection and never answers.
+ */
+export const REDIS_CLI_TIMEOUT_MS = 30_000;
+
+async function run(
+  target: TargetAccess,
+  cmd: CommandSpec,
+  timeoutMs = REDIS_CLI_TIMEOUT_MS,
+): Promise<string> {
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const r = await capture(target.runner, cmd, deadline);
+  if (deadline.aborted)
+    throw new Error(`${cmd.argv.slice(-2).join(' ')}: Redis did not answer within ${timeoutMs / 1000}s`);
   if (r.exitCode !== 0 || /^(ERR|NOAUTH|WRONGPASS|NOPERM)/m.test(r.stdout))
     throw new Error(
       `${cmd.argv
