@@ -135,3 +135,22 @@ describeWithKubectl('generated NetworkPolicies (real kubectl kustomize)', () => 
     expect(r.violations.some((v) => /cannot reach cluster DNS/.test(v.message))).toBe(true);
   });
 });
+
+it('the PR pipeline asserts the policies on kind: probes chosen by scripts/network-probes.ts, dialled by busybox nc after deploy and verify', async () => {
+  const { parse } = await import('yaml');
+  const wf = parse(readFileSync('.github/workflows/reusable-validate-deploy.yml', 'utf8')) as {
+    jobs: { kind: { steps: { name?: string; run?: string; uses?: string }[] } };
+  };
+  const steps = wf.jobs.kind.steps;
+  const at = (re: RegExp) => steps.findIndex((s) => re.test(s.name ?? ''));
+  const probe = steps[at(/^NetworkPolicies allow one catalog edge/)]!;
+  expect(probe.run).toContain('node scripts/network-probes.ts --components "$DEPLOYED"');
+  expect(probe.run).toMatch(
+    /run "netpol-probe-\$n-\$attempt" --rm -i --restart=Never\s+--image=busybox:1\.37\.0/,
+  );
+  expect(probe.run).toContain('nc -zv -w 3 $host $port');
+  // a refusal is only credited when nc itself ran and failed (its exit status is printed)
+  expect(probe.run).toContain('nc-exit=');
+  expect(at(/^NetworkPolicies allow/)).toBeGreaterThan(at(/^Verify$/));
+  expect(at(/^Verify$/)).toBeGreaterThan(at(/^Deploy on kind$/));
+});
