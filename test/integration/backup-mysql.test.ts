@@ -4,6 +4,7 @@
  * triggers, and the in-pod command of target kube run against a real server.
  */
 import { execFileSync } from 'node:child_process';
+import { createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { mysqlCommand } from '../../src/backup/sources/mysql.ts';
 import type { TargetAccess } from '../../src/backup/types.ts';
@@ -222,6 +223,41 @@ describeWithServices(
       });
       expect(out.trim()).toMatch(new RegExp(`^${src.port}\troot@(localhost|127\\.0\\.0\\.1)$`));
     });
+
+    it('a MySQL that accepts the connection and never answers fails the backup within the client connect timeout (real silent TCP listener)', async () => {
+      const sockets: Socket[] = [];
+      const server = createServer((c) => {
+        sockets.push(c);
+        c.on('data', () => {});
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const port = (server.address() as { port: number }).port;
+      try {
+        const t0 = Date.now();
+        const r = await kindling(
+          [
+            'backup',
+            '--target',
+            'local',
+            '--endpoint',
+            `nacos-mysql=mysql://root:pw-silent@127.0.0.1:${port}/`,
+            '--store',
+            's3://backups/silent',
+            '--s3-endpoint',
+            s3.endpoint,
+          ],
+          {},
+          s3,
+        );
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(/reading initial communication packet/);
+        expect(r.stderr).not.toContain('pw-silent');
+        expect(Date.now() - t0).toBeLessThan(25_000);
+      } finally {
+        for (const c of sockets) c.destroy();
+        server.close();
+      }
+    }, 60_000);
 
     it('a wrong password fails the backup (exit 1, no manifest) without printing it', async () => {
       const bad = src.url.replace(encodeURIComponent(src.password), 'wrong-pw-9876');
