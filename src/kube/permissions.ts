@@ -18,8 +18,8 @@ export interface Need {
   subresource?: string;
   /** Why, for the message ("apply StatefulSet/ns/postgres"). */
   why: string;
-  /** Missing → a warning, not an error. */
-  optional?: boolean;
+  /** Missing → this warning (what goes without it), not an error. */
+  optional?: string;
 }
 
 /** Kinds the readiness rules read besides the applied ones (src/kube/wait.ts). */
@@ -42,7 +42,12 @@ export function deployNeeds(plan: Plan, opts: { dryRun?: boolean } = {}): Need[]
     };
     needs.push({ ...at, verb: 'patch', why: `apply ${o.kind}` });
     if (o.kind === 'Job' && !opts.dryRun)
-      needs.push({ ...at, verb: 'delete', why: 'replace a Job whose template changed' });
+      needs.push({
+        ...at,
+        verb: 'delete',
+        why: 'replace a Job whose template changed',
+        optional: 'a Job whose pod template changed cannot be replaced',
+      });
   }
   if (opts.dryRun) return dedupe(needs);
   for (const c of plan.waves.flat())
@@ -65,7 +70,7 @@ export function deployNeeds(plan: Plan, opts: { dryRun?: boolean } = {}): Need[]
       kind: 'Event',
       namespace: plan.namespace,
       why: 'diagnostics',
-      optional: true,
+      optional: 'diagnostics will be incomplete',
     });
   needs.push({
     verb: 'get',
@@ -74,7 +79,7 @@ export function deployNeeds(plan: Plan, opts: { dryRun?: boolean } = {}): Need[]
     namespace: plan.namespace,
     subresource: 'log',
     why: 'diagnostics',
-    optional: true,
+    optional: 'diagnostics will be incomplete',
   });
   return dedupe(needs);
 }
@@ -147,7 +152,8 @@ export async function checkPermissions(client: KubeClient, needs: readonly Need[
         },
       });
       if (review.status?.allowed === true) continue;
-      (n.optional ? warnings : missing).push(describe(n, r.plural, r.group));
+      if (n.optional) warnings.push(`not allowed to ${describe(n, r.plural, r.group)}: ${n.optional}`);
+      else missing.push(describe(n, r.plural, r.group));
     }
   };
   try {
@@ -160,5 +166,5 @@ export async function checkPermissions(client: KubeClient, needs: readonly Need[
     throw new UsageError(
       `the kubeconfig's user is not allowed to:\n${missing.map((m) => `  - ${m}`).join('\n')}\ngrant these (a Role/ClusterRole bound to the user) or use a kubeconfig that has them`,
     );
-  return warnings.map((w) => `not allowed to ${w}: diagnostics will be incomplete`);
+  return warnings;
 }

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadStack, resolveSelection } from '../../src/catalog/index.ts';
 import { KubeClient } from '../../src/kube/client.ts';
 import { deployPlan } from '../../src/kube/deploy.ts';
-import { verifyNeeds } from '../../src/kube/permissions.ts';
+import { checkPermissions, deployNeeds, verifyNeeds } from '../../src/kube/permissions.ts';
 import type { KubeObject } from '../../src/manifests/render.ts';
 import { buildPlan } from '../../src/plan/order.ts';
 import { ExitCode, exitCodeOf } from '../../src/util/errors.ts';
@@ -151,5 +151,19 @@ describe('deploy checks its permissions first (SelfSubjectAccessReview)', () => 
     );
     await sleep(50);
     expect(openWatches(api)).toBe(0);
+  });
+
+  it('no delete on jobs is only a warning: replacing a changed Job is the one thing that needs it', async () => {
+    const api = await standin(['delete jobs']);
+    const client = new KubeClient(api.kubeConfig());
+    const job = (docs('rendered-minimal.yaml') as KubeObject[]).filter(
+      (o) => o.kind === 'Job' || o.kind === 'Namespace',
+    );
+    expect(job.some((o) => o.kind === 'Job')).toBe(true);
+    const plan = buildPlan(stack, resolveSelection(stack, 'minio'), job);
+    const warnings = await checkPermissions(client, deployNeeds(plan));
+    expect(warnings.join('\n')).toMatch(
+      /not allowed to delete jobs\.batch in namespace voiceassistant-infra .*: a Job whose pod template changed cannot be replaced/,
+    );
   });
 });
