@@ -24,6 +24,7 @@ import {
   startS3,
 } from '../harness/services.ts';
 import { type StandIn, type StandInKind, startStandIn } from '../standins/http-services.ts';
+import { provisionedDashboards } from '../standins/metrics-standins.ts';
 
 export const PG_PASSWORD = 'pg-S3cret-4711';
 export const GRAFANA_PASSWORD = 'gf-S3cret-0815';
@@ -70,6 +71,7 @@ export async function startStack(): Promise<StackFixture> {
               ? { username: 'nacos', password: NACOS_PASSWORD }
               : undefined,
         s3Upstream: k === 'minio' ? s3.endpoint : undefined,
+        dashboards: k === 'grafana' ? provisionedDashboards() : undefined,
       }),
     ),
   );

@@ -29,6 +29,8 @@ export interface StandInOptions {
   state?: StandInState;
   /** Grafana/Elasticsearch: basic-auth credentials the stand-in requires where the real one does. */
   credentials?: { username: string; password: string };
+  /** Grafana: the dashboards provisioned into it (uid, title, tags), which /api/search lists. */
+  dashboards?: { uid: string; title: string; tags: string[] }[];
   /** MinIO: where its S3 API lives (an s3rver URL). */
   s3Upstream?: string;
   /** Where to listen (default 127.0.0.1 on a free port; the simulated pods use their fixed ports). */
@@ -183,6 +185,29 @@ const handlers: Record<StandInKind, Handler> = {
         isDefault: true,
         readOnly: true,
       });
+    }
+    // /api/search (HTTP API "Folder/Dashboard Search"): needs a login; type=dash-db lists dashboards,
+    // every `tag` given must be on it; the answer is a JSON list of hits
+    if (url.pathname === '/api/search') {
+      if (basicOk(req, o) !== true) return json(401, { message: 'Unauthorized' });
+      const type = url.searchParams.get('type');
+      const tags = url.searchParams.getAll('tag');
+      const hits = (type && type !== 'dash-db' ? [] : (o.dashboards ?? []))
+        .filter((d) => tags.every((t) => d.tags.includes(t)))
+        .map((d, i) => ({
+          id: i + 1,
+          uid: d.uid,
+          title: d.title,
+          uri: `db/${d.title.toLowerCase()}`,
+          url: `/d/${d.uid}/${d.title.toLowerCase()}`,
+          slug: '',
+          type: 'dash-db',
+          tags: d.tags,
+          isStarred: false,
+          folderUid: 'voiceassistant-infra',
+          folderTitle: 'voiceassistant-infra',
+        }));
+      return json(200, hits);
     }
     return json(404, { message: 'Not found' });
   },

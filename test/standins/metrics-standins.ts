@@ -13,8 +13,11 @@
  *  - ClickHouse 24.8 <prometheus> on 9363 — src/Server/PrometheusMetricsWriter.cpp writes every
  *    ProfileEvent as `ClickHouseProfileEvents_<Name>` with `# TYPE … counter` and no `_total` suffix.
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { parseAllDocuments } from 'yaml';
 
 export interface StandIn {
   url: string;
@@ -126,4 +129,19 @@ export function clickhouseMetricsStandIn(): Promise<StandIn> {
     ];
     return `${lines.join('\n')}\n`;
   });
+}
+
+/**
+ * The dashboards Grafana provisions from the stack (ConfigMap grafana-dashboards in
+ * manifests/base/dashboards.yaml), as the Grafana stand-in lists them on /api/search.
+ */
+export function provisionedDashboards(): { uid: string; title: string; tags: string[] }[] {
+  const file = resolve(import.meta.dirname, '../../manifests/base/dashboards.yaml');
+  const cm = parseAllDocuments(readFileSync(file, 'utf8'))
+    .map((d) => d.toJS() as { kind?: string; metadata?: { name?: string }; data?: Record<string, string> })
+    .find((d) => d.kind === 'ConfigMap' && d.metadata?.name === 'grafana-dashboards');
+  return Object.entries(cm?.data ?? {})
+    .filter(([k]) => k.endsWith('.json'))
+    .map(([, v]) => JSON.parse(v) as { uid: string; title: string; tags: string[] })
+    .map(({ uid, title, tags }) => ({ uid, title, tags }));
 }
