@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { backupIdTime, isBackupId, newBackupId } from '../../src/backup/id.ts';
 import { type BackupFacts, isoWeek, planPrune } from '../../src/backup/retention.ts';
@@ -121,7 +124,7 @@ describe('retention safety: the inputs reported in issue #15', () => {
 
   it.each([
     [['--keep-last', '0'], /keep-last=0 keeps nothing/],
-    [['--grace', '1h'], /needs at least one of --keep-last/],
+    [['--grace', '1h'], /no keep rule: give at least one of keep-last=N/],
     [['--keep-daily', '0', '--keep-weekly', '0'], /keep-daily=0, keep-weekly=0 keeps nothing/],
   ])('kindling backups prune %j exits 2', async (flags, message) => {
     const r = await runCli([
@@ -137,12 +140,16 @@ describe('retention safety: the inputs reported in issue #15', () => {
     expect(r.err).toMatch(message);
   });
 
-  it('the backup action refuses retention "grace=1h" naming the input, before any backup (src/actions/backup.ts run as GitHub runs it)', () => {
-    const r = spawnSync(process.execPath, ['src/actions/backup.ts'], {
+  it('the backup action refuses retention "grace=1h" naming the input, before any backup (src/actions/backup/index.ts run as GitHub runs it)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kindling-action-'));
+    for (const f of ['output', 'summary']) writeFileSync(join(dir, f), '');
+    const r = spawnSync(process.execPath, ['src/actions/backup/index.ts'], {
       encoding: 'utf8',
       env: {
         PATH: process.env.PATH,
         HOME: process.env.HOME,
+        GITHUB_OUTPUT: join(dir, 'output'),
+        GITHUB_STEP_SUMMARY: join(dir, 'summary'),
         INPUT_TARGET: 'local',
         INPUT_ENDPOINTS: 'redis=redis://127.0.0.1:1',
         INPUT_STORE: 's3://backups/x',
