@@ -42,6 +42,22 @@ export function servicesOf(
     .filter((o): o is KubeObject => o !== undefined && routesTo(o, workload));
 }
 
+/**
+ * The Services green needs copies of: the ones to switch, and a StatefulSet's governing Service
+ * (`serviceName`, often a headless one outside the catalog) that gives its pods their DNS names.
+ */
+export function servicesToCopy(
+  component: Component,
+  workload: Obj,
+  objects: readonly KubeObject[],
+): KubeObject[] {
+  const out = servicesOf(component, workload, objects);
+  const governing = workload.kind === 'StatefulSet' ? workload.spec?.serviceName : undefined;
+  const g = objects.find((o) => o.kind === 'Service' && o.metadata.name === governing);
+  if (g && !out.includes(g)) out.push(g);
+  return out;
+}
+
 const withSelector = (svc: KubeObject, selector: Record<string, string>): KubeObject => {
   const o = structuredClone(svc) as Obj;
   o.spec = { ...(o.spec ?? {}), selector };
