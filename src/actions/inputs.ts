@@ -10,7 +10,11 @@ import { fromInput, type Setting } from '../app/settings.ts';
 import { kubeconfigSource } from '../app/target.ts';
 import { DEFAULT_CATALOG } from '../catalog/load.ts';
 import { errorMessage } from '../util/errors.ts';
-import { addSecret } from '../util/redact.ts';
+import { addSecret, onSecret } from '../util/redact.ts';
+
+// the runner masks exactly what kindling masks: values read from Secrets, secret inputs, URL
+// passwords — never catalog literals such as a user name (util/redact.ts)
+onSecret((value) => core.setSecret(value));
 
 export const input = (name: string): Setting<string> => fromInput(name, core.getInput(name));
 

@@ -1,6 +1,6 @@
 // Masking on target kube: values read from Secrets are masked (and handed to core.setSecret through
 // onSecret); a user name written in the catalog is not — masking `postgres` printed pods as `***-0`.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Component, Endpoint } from '../../src/catalog/types.ts';
 import type { Cluster } from '../../src/kube/types.ts';
 import { kubeTarget } from '../../src/targets/kube.ts';
@@ -45,5 +45,32 @@ describe('secrets on target kube (src/util/redact.ts)', () => {
     const seen: string[] = [];
     onSecret((v) => seen.push(v))();
     expect(seen).toContain('registered-before-listening');
+  });
+
+  it('in an action, a value read from a Secret reaches core.setSecret (::add-mask::), a catalog literal does not', async () => {
+    let out = '';
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+      out += String(s);
+      return true;
+    });
+    try {
+      await import('../../src/actions/inputs.ts');
+      const target = kubeTarget(
+        standinCluster({ 'redis-secret/REDIS_PASSWORD': 'Rd-standin-secret-77' }),
+        'ns',
+      );
+      await target.resolve({ name: 'redis' } as Component, {
+        name: 'resp',
+        scheme: 'redis',
+        service: 'redis',
+        port: 6379,
+        username: 'default-user',
+        password: { secret: 'redis-secret', key: 'REDIS_PASSWORD' },
+      });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(out).toContain('::add-mask::Rd-standin-secret-77');
+    expect(out).not.toContain('::add-mask::default-user');
   });
 });
