@@ -62,17 +62,9 @@ async function kind(common: RolloutSettings, work: string): Promise<Rolled> {
     group: core.group,
     onCluster,
   });
-  const { kubeconfig, clusterName, kindVersion, nodeImage, registry = '' } = out;
-  return {
-    out,
-    outputs: {
-      kubeconfig,
-      'cluster-name': clusterName,
-      'kind-version': kindVersion,
-      'node-image': nodeImage,
-      registry,
-    },
-  };
+  // kubeconfig and cluster-name were set by onKubeconfig as soon as the cluster existed
+  const { kindVersion, nodeImage, registry = '' } = out;
+  return { out, outputs: { 'kind-version': kindVersion, 'node-image': nodeImage, registry } };
 }
 
 async function existing(common: RolloutSettings, work: string): Promise<Rolled> {
@@ -81,6 +73,6 @@ async function existing(common: RolloutSettings, work: string): Promise<Rolled> 
     throw invalid(kubeconfig, 'is required when cluster is "existing" (a path or the kubeconfig content)');
   const { deploy } = await import('../../app/deploy.ts');
   const out = await deploy({ ...common, kubeconfig, context: input('context') }, hooks, work);
-  // an existing cluster's name is its kubeconfig context (the current one when none was given)
-  return { out, outputs: { kubeconfig: out.kubeconfig ?? '', 'cluster-name': out.context } };
+  // kubeconfig and cluster-name (its context) were set by onKubeconfig, before the rollout
+  return { out, outputs: {} };
 }
