@@ -6,7 +6,7 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { WebSocket } from 'ws';
-import { describeApiError } from './errors.ts';
+import { connectionCause, describeApiError } from './errors.ts';
 
 export const CHANNEL = { stdin: 0, stdout: 1, stderr: 2, status: 3, resize: 4, close: 255 } as const;
 
@@ -71,7 +71,11 @@ export async function openChannelSocket(
     signal?.addEventListener('abort', onAbort, { once: true });
     // ws may emit an error after a failed handshake, or before the caller's listeners are on:
     // this listener stays so no error goes unhandled (rejecting twice is a no-op)
-    ws.on('error', (err: Error) => fail(err));
+    ws.on('error', (err: Error) => {
+      // refused, timed out, certificate: say which server and why, as reach.ts does
+      const cause = connectionCause(err);
+      fail(cause ? new Error(`cannot reach the Kubernetes API server at ${cluster.server}: ${cause}`) : err);
+    });
     ws.once('unexpected-response', (req, res) => {
       let body = '';
       res.setEncoding('utf8');

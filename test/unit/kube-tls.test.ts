@@ -168,7 +168,11 @@ describeWithServices(
       const execErr = await new KubeCluster(kindKubeconfig(ws.url, { ca: pki.otherCa }))
         .exec({ namespace: NS, pod: 'redis-0', container: 'redis', command: ['true'], timeoutMs: 5000 })
         .catch((e: unknown) => e as Error);
-      expect((execErr as Error).message).toMatch(/certificate/i);
+      expect((execErr as Error).message).toMatch(
+        new RegExp(
+          `exec in pod ${NS}/redis-0 \\(true\\): cannot reach the Kubernetes API server at ${ws.url.replace(/[.]/g, '\\.')}: TLS certificate problem`,
+        ),
+      );
     });
   },
 );
