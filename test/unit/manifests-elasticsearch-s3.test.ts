@@ -9,13 +9,16 @@
  * its calls and answers as the real CLI does on the points tested
  * (distribution/tools/keystore-cli/.../CreateKeyStoreCommand.java, AddStringKeyStoreCommand.java,
  * BaseKeyStoreCommand.java, ListKeyStoreCommand; libs/cli Terminal.java: a question with no terminal
- * fails). Also: each MinIO bucket is copied by one backup only.
+ * fails). Then the node's S3 clients as those settings and that keystore make them run the catalog's
+ * snapshot backup against the Elasticsearch STAND-IN (test/standins/elasticsearch.ts) over a real
+ * s3rver in MinIO's place. Also: each MinIO bucket is copied by one backup only.
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBackup, selectBackups } from '../../src/app/backup.ts';
 import { partSpecs } from '../../src/backup/sources/sequence.ts';
 import { loadStack } from '../../src/catalog/index.ts';
 import type { BackupSpec, Component, Endpoint } from '../../src/catalog/types.ts';
@@ -24,6 +27,12 @@ import { ownershipFindings } from '../../src/manifests/ownership.ts';
 import type { KubeObject } from '../../src/manifests/render.ts';
 import { renderProfile } from '../../src/manifests/render.ts';
 import { reachability } from '../../src/security/matrix.ts';
+import { S3Store, s3Settings } from '../../src/store/s3.ts';
+import { parseStoreUrl } from '../../src/store/url.ts';
+import { localTarget } from '../../src/targets/local.ts';
+import { describeWithServices, type RunningS3, startS3 } from '../harness/services.ts';
+import { listKeys, s3Client } from '../integration/backup-helpers.ts';
+import { ElasticsearchStandin } from '../standins/elasticsearch.ts';
 
 const stack = loadStack('manifests/stack.yaml');
 const es = stack.components.elasticsearch!;
@@ -202,60 +211,65 @@ case $cmd in
 esac
 `;
 
-describe('the keystore init script (rendered, run with sh and a STAND-IN elasticsearch-keystore)', () => {
-  const dirs: string[] = [];
-  afterAll(() => {
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** A pod's worth of directories: the image's config (as the image ships it), the emptyDir, the fake CLI. */
+function pod() {
+  const root = mkdtempSync(join(tmpdir(), 'kindling-es-keystore-'));
+  dirs.push(root);
+  const image = join(root, 'image-config');
+  mkdirSync(join(image, 'jvm.options.d'), { recursive: true });
+  // distribution/docker/src/docker/config/elasticsearch.yml (the image's own), and the archive's files
+  writeFileSync(join(image, 'elasticsearch.yml'), 'cluster.name: "docker-cluster"\nnetwork.host: 0.0.0.0\n');
+  writeFileSync(join(image, 'jvm.options'), '-XX:+UseG1GC\n');
+  writeFileSync(join(image, 'log4j2.properties'), 'status = error\n');
+  const volume = join(root, 'volume');
+  mkdirSync(volume);
+  const bin = join(root, 'bin');
+  mkdirSync(bin);
+  writeFileSync(join(bin, 'elasticsearch-keystore'), FAKE_KEYSTORE);
+  chmodSync(join(bin, 'elasticsearch-keystore'), 0o755);
+  return { root, image, volume, bin, calls: join(root, 'calls.log') };
+}
+
+/**
+ * Runs the init container's script with its env as rendered (Secrets resolved; `secrets` replaces a
+ * Secret key's value, "name/key"), paths moved into `dirs`, `override` last.
+ */
+function run(
+  objects: KubeObject[],
+  d: ReturnType<typeof pod>,
+  override: Record<string, string> = {},
+  secrets: Record<string, string> = {},
+) {
+  const p = podSpec(objects);
+  const init = keystoreInit(p);
+  const env: Record<string, string> = {};
+  for (const e of init.env ?? []) {
+    const ref = e.valueFrom?.secretKeyRef;
+    env[e.name] = ref ? (secrets[`${ref.name}/${ref.key}`] ?? secretValue(objects, ref)) : (e.value ?? '');
+  }
+  Object.assign(env, { IMAGE_CONFIG: d.image, ES_PATH_CONF: d.volume }, override);
+  const r = spawnSync('sh', ['-c', scriptOf(objects, p, init)], {
+    env: { ...env, PATH: `${d.bin}:${process.env.PATH}`, KEYSTORE_CALLS: d.calls },
+    encoding: 'utf8',
+    timeout: 20_000,
+    stdio: ['ignore', 'pipe', 'pipe'], // no terminal, stdin at EOF: as in a pod
   });
+  return { status: r.status, out: `${r.stdout}${r.stderr}`, env };
+}
+const keystore = (d: ReturnType<typeof pod>) =>
+  Object.fromEntries(
+    readFileSync(join(d.volume, 'elasticsearch.keystore'), 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.split('\t') as [string, string]),
+  );
 
-  /** A pod's worth of directories: the image's config (as the image ships it), the emptyDir, the fake CLI. */
-  function pod() {
-    const root = mkdtempSync(join(tmpdir(), 'kindling-es-keystore-'));
-    dirs.push(root);
-    const image = join(root, 'image-config');
-    mkdirSync(join(image, 'jvm.options.d'), { recursive: true });
-    // distribution/docker/src/docker/config/elasticsearch.yml (the image's own), and the archive's files
-    writeFileSync(
-      join(image, 'elasticsearch.yml'),
-      'cluster.name: "docker-cluster"\nnetwork.host: 0.0.0.0\n',
-    );
-    writeFileSync(join(image, 'jvm.options'), '-XX:+UseG1GC\n');
-    writeFileSync(join(image, 'log4j2.properties'), 'status = error\n');
-    const volume = join(root, 'volume');
-    mkdirSync(volume);
-    const bin = join(root, 'bin');
-    mkdirSync(bin);
-    writeFileSync(join(bin, 'elasticsearch-keystore'), FAKE_KEYSTORE);
-    chmodSync(join(bin, 'elasticsearch-keystore'), 0o755);
-    return { root, image, volume, bin, calls: join(root, 'calls.log') };
-  }
-
-  /** Runs the init container's script with its env as rendered (Secrets resolved), paths moved into `dirs`. */
-  function run(objects: KubeObject[], d: ReturnType<typeof pod>, override: Record<string, string> = {}) {
-    const p = podSpec(objects);
-    const init = keystoreInit(p);
-    const env: Record<string, string> = {};
-    for (const e of init.env ?? [])
-      env[e.name] = e.valueFrom?.secretKeyRef
-        ? secretValue(objects, e.valueFrom.secretKeyRef)
-        : (e.value ?? '');
-    Object.assign(env, { IMAGE_CONFIG: d.image, ES_PATH_CONF: d.volume }, override);
-    const r = spawnSync('sh', ['-c', scriptOf(objects, p, init)], {
-      env: { ...env, PATH: `${d.bin}:${process.env.PATH}`, KEYSTORE_CALLS: d.calls },
-      encoding: 'utf8',
-      timeout: 20_000,
-      stdio: ['ignore', 'pipe', 'pipe'], // no terminal, stdin at EOF: as in a pod
-    });
-    return { status: r.status, out: `${r.stdout}${r.stderr}`, env };
-  }
-  const keystore = (d: ReturnType<typeof pod>) =>
-    Object.fromEntries(
-      readFileSync(join(d.volume, 'elasticsearch.keystore'), 'utf8')
-        .trimEnd()
-        .split('\n')
-        .map((l) => l.split('\t') as [string, string]),
-    );
-
+describe('the keystore init script (rendered, run with sh and a STAND-IN elasticsearch-keystore)', () => {
   it.each(PROFILES)(
     '%s: copies the image config, then a keystore with the client keys from minio-secret; no key printed',
     (profile) => {
@@ -364,3 +378,102 @@ describe('MinIO buckets in the catalog backups: one owner each', () => {
     expect(seen.has(`${s3Server(stack.components.minio!, {} as BackupSpec)}/${snapshot.bucket}`)).toBe(false);
   });
 });
+
+/** The S3 client settings a node ends up with: what S3ClientSettings.java reads for one client. */
+interface NodeS3Client {
+  endpoint: string;
+  pathStyle: boolean;
+  accessKey?: string;
+  secretKey?: string;
+}
+/**
+ * The node's S3 clients from its settings as the manifests give them: the server's `s3.client.NAME.*`
+ * env vars (the image's -E flags) and the keystore's entries, grouped by NAME (S3ClientSettings.load
+ * groups "s3.client."); an endpoint without a scheme gets `protocol://` in front (S3Service.java of
+ * the 8.x SDK v1 client; the protocol defaults to https). Pure.
+ */
+function nodeS3Clients(env: Map<string, EnvVar>, keys: Record<string, string>): Record<string, NodeS3Client> {
+  const settings = new Map<string, Record<string, string>>();
+  const entries = [...[...env].map(([k, e]) => [k, e.value ?? ''] as const), ...Object.entries(keys)];
+  for (const [k, v] of entries) {
+    const m = /^s3\.client\.([^.]+)\.(.+)$/.exec(k);
+    if (!m) continue;
+    const s = settings.get(m[1]!) ?? {};
+    s[m[2]!] = v;
+    settings.set(m[1]!, s);
+  }
+  const out: Record<string, NodeS3Client> = {};
+  for (const [name, s] of settings) {
+    const ep = s.endpoint ?? '';
+    out[name] = {
+      endpoint: /^https?:\/\//.test(ep) ? ep : `${s.protocol ?? 'https'}://${ep}`,
+      pathStyle: s.path_style_access === 'true',
+      accessKey: s.access_key,
+      secretKey: s.secret_key,
+    };
+  }
+  return out;
+}
+
+describeWithServices(
+  'the node as the rendered manifests configure it runs the catalog snapshot backup (ES STAND-IN, real s3rver as MinIO)',
+  ['s3'],
+  () => {
+    let s3: RunningS3;
+    let node: ElasticsearchStandin;
+    beforeAll(async () => {
+      s3 = await startS3({ buckets: ['backups'] });
+    }, 60_000);
+    afterAll(async () => {
+      await Promise.all([node?.stop(), s3?.stop()]);
+    });
+
+    it('client minio: http, path-style, keys from minio-secret; PUT _snapshot verifies and the snapshot lands in backups/elasticsearch/', async () => {
+      const objects = rendered.kind;
+      const d = pod();
+      // this MinIO is an s3rver: its account is S3RVER. It refuses an unknown access key id
+      // (InvalidAccessKeyId) but checks no signature, so the access key must travel Secret → env →
+      // keystore → client intact; the secret key only has to arrive.
+      const user = minioEndpoint.username as { secret: string; key: string };
+      const secrets = { [`${user.secret}/${user.key}`]: s3.accessKeyId };
+      expect(run(objects, d, {}, secrets).status).toBe(0);
+      const clients = nodeS3Clients(envOf(server(podSpec(objects))), keystore(d));
+      expect(Object.keys(clients)).toEqual([CLIENT]);
+      const c = clients[CLIENT]!;
+      expect(c).toEqual({
+        endpoint: `http://${minioEndpoint.service}:${minioEndpoint.port}`,
+        pathStyle: true,
+        accessKey: s3.accessKeyId,
+        secretKey: secretValue(objects, { name: 'minio-secret', key: 'MINIO_ROOT_PASSWORD' }),
+      });
+      // cluster DNS stand-in: the Service name resolves to the s3rver
+      const endpoint = c.endpoint.replace(
+        `${minioEndpoint.service}:${minioEndpoint.port}`,
+        new URL(s3.endpoint).host,
+      );
+      node = await new ElasticsearchStandin({
+        clients: { [CLIENT]: { endpoint, accessKey: c.accessKey!, secretKey: c.secretKey! } },
+      }).start();
+      for (let i = 0; i < 5; i++) node.put('voiceassistant-logs', `d${i}`, { msg: `line ${i}` });
+      const location = parseStoreUrl('s3://backups/kindling');
+      const store = new S3Store(
+        s3Settings({
+          endpoint: s3.endpoint,
+          accessKeyId: s3.accessKeyId,
+          secretAccessKey: s3.secretAccessKey,
+        }),
+      );
+      const outcome = await runBackup({
+        selected: selectBackups(stack, ['elasticsearch'], []),
+        target: localTarget(new Map([['elasticsearch.http', new URL(node.url)]]), stack.namespace),
+        store,
+        location,
+        compression: 'zstd',
+      });
+      expect(outcome.components.map((x) => x.error)).toEqual([undefined]);
+      expect(node.repos.get('kindling')?.settings).toMatchObject({ client: CLIENT, bucket: snapshot.bucket });
+      const keys = await listKeys(s3Client(s3.endpoint), String(snapshot.bucket), 'elasticsearch/');
+      expect(keys.some((k) => k.startsWith('elasticsearch/snap-'))).toBe(true);
+    }, 60_000);
+  },
+);
