@@ -31,7 +31,7 @@ import { VERSION } from '../version.ts';
 import { loadCatalog } from './catalog.ts';
 import { bool, choice, fromFlag, invalid, list, named, type Setting, speaking } from './settings.ts';
 import { checkStore, connectStore, STORE_FLAGS, type StoreSettings } from './store.ts';
-import { checkTarget, openTarget, type TargetSettings, targetKind } from './target.ts';
+import { checkTarget, openTarget, TARGET_FLAGS, type TargetSettings, targetKind } from './target.ts';
 
 /** The backups of a run, and the named components that have none (reported, not an error). */
 export interface BackupPlan {
@@ -254,11 +254,7 @@ export interface BackupSettings extends TargetSettings, StoreSettings {
 }
 
 export const BACKUP_FLAGS = {
-  target: '--target',
-  endpoints: '--endpoint',
-  kubeconfig: '--kubeconfig',
-  context: '--context',
-  catalog: '--catalog',
+  ...TARGET_FLAGS,
   ...STORE_FLAGS,
   components: '--components',
   compression: '--compression',

@@ -8,15 +8,11 @@ import { FailedError } from '../util/errors.ts';
 import { loadCatalog } from './catalog.ts';
 import { bool, duration, fromFlag, invalid, list, named, type Setting, speaking } from './settings.ts';
 import { checkStore, connectStore, STORE_FLAGS, type StoreSettings } from './store.ts';
-import { checkTarget, openTarget, type TargetSettings } from './target.ts';
+import { checkTarget, openTarget, TARGET_FLAGS, type TargetSettings } from './target.ts';
 
 const FLAGS = {
   ...STORE_FLAGS,
-  catalog: '--catalog',
-  target: '--target',
-  endpoints: '--endpoint',
-  kubeconfig: '--kubeconfig',
-  context: '--context',
+  ...TARGET_FLAGS,
   scratch: '--scratch',
   components: '--components',
   grace: '--grace',

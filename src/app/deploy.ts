@@ -18,7 +18,13 @@ import type { Plan } from '../plan/order.ts';
 import type { CheckResult, VerifyReport } from '../report/results.ts';
 import { parseDuration } from '../util/duration.ts';
 import { errorMessage } from '../util/errors.ts';
-import { type CheckedSelection, checkSelection, planStack, type SelectionSettings } from './plan.ts';
+import {
+  type CheckedSelection,
+  checkSelection,
+  planStack,
+  SELECTION_FLAGS,
+  type SelectionSettings,
+} from './plan.ts';
 import { bool, duration, outputFile, type Setting, speaking } from './settings.ts';
 import { kubeconfigSource } from './target.ts';
 import { failure, POST_DEPLOY_VERIFY_TIMEOUT, verifyStack } from './verify.ts';
@@ -170,17 +176,18 @@ export async function rollout(
   return { ...out, verified: report, ...(report.ok ? {} : { error: failure(report) }) };
 }
 
-export const DEPLOY_FLAGS = {
-  catalog: '--catalog',
-  profile: '--profile',
-  components: '--components',
-  sizing: '--sizing',
-  rendered: '--rendered',
+/** The rollout settings' CLI flags, shared by deploy and up. */
+export const ROLLOUT_FLAGS = {
+  ...SELECTION_FLAGS,
   timeout: '--timeout',
   diagnostics: '--diagnostics',
+  dryRun: '--dry-run',
+} as const;
+
+export const DEPLOY_FLAGS = {
+  ...ROLLOUT_FLAGS,
   kubeconfig: '--kubeconfig',
   context: '--context',
-  dryRun: '--dry-run',
 } as const;
 
 export interface DeployOutcome extends RolloutOutcome {

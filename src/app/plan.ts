@@ -25,6 +25,15 @@ export interface SelectionSettings {
   rendered?: Setting<string | undefined>;
 }
 
+/** The CLI flags of the selection settings (see settings.ts `speaking`). */
+export const SELECTION_FLAGS = {
+  catalog: '--catalog',
+  profile: '--profile',
+  components: '--components',
+  sizing: '--sizing',
+  rendered: '--rendered',
+} as const;
+
 export interface CheckedSelection {
   stack: Stack;
   /** The words resolved (profiles and/or components). */

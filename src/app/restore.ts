@@ -5,7 +5,7 @@ import { FailedError } from '../util/errors.ts';
 import { loadCatalog } from './catalog.ts';
 import { bool, invalid, list, type Setting, speaking } from './settings.ts';
 import { checkStore, connectStore, STORE_FLAGS, type StoreSettings } from './store.ts';
-import { checkTarget, openTarget, type TargetSettings } from './target.ts';
+import { checkTarget, openTarget, TARGET_FLAGS, type TargetSettings } from './target.ts';
 
 export interface RestoreSettings extends TargetSettings, StoreSettings {
   catalog: Setting<string>;
@@ -20,11 +20,7 @@ export interface RestoreSettings extends TargetSettings, StoreSettings {
 }
 
 export const RESTORE_FLAGS = {
-  target: '--target',
-  endpoints: '--endpoint',
-  kubeconfig: '--kubeconfig',
-  context: '--context',
-  catalog: '--catalog',
+  ...TARGET_FLAGS,
   ...STORE_FLAGS,
   backup: '--backup',
   components: '--components',

@@ -22,6 +22,15 @@ export interface TargetSettings {
 
 export type TargetKind = 'kube' | 'local';
 
+/** The CLI flags of the target settings, as lower layers name them (see settings.ts `speaking`). */
+export const TARGET_FLAGS = {
+  target: '--target',
+  endpoints: '--endpoint',
+  kubeconfig: '--kubeconfig',
+  context: '--context',
+  catalog: '--catalog',
+} as const;
+
 export const targetKind = (s: TargetSettings): TargetKind =>
   choice(s.target, ['kube', 'local'] as const, 'kube');
 

@@ -14,6 +14,7 @@ import {
   type CheckedRollout,
   checkRollout,
   type DeployHooks,
+  ROLLOUT_FLAGS,
   type RolloutOutcome,
   type RolloutSettings,
   rollout,
@@ -30,13 +31,7 @@ export interface UpSettings extends RolloutSettings {
 }
 
 export const UP_FLAGS = {
-  catalog: '--catalog',
-  profile: '--profile',
-  components: '--components',
-  sizing: '--sizing',
-  rendered: '--rendered',
-  timeout: '--timeout',
-  diagnostics: '--diagnostics',
+  ...ROLLOUT_FLAGS,
   name: '--name',
   kindVersion: '--kind-version',
   nodeImage: '--node-image',

@@ -17,7 +17,7 @@ import { FailedError, UsageError } from '../util/errors.ts';
 import { redact, redactUrl } from '../util/redact.ts';
 import { loadCatalog } from './catalog.ts';
 import { duration, list, outputFile, positiveInt, type Setting, speaking } from './settings.ts';
-import { checkTarget, openTarget, type TargetSettings, targetKind } from './target.ts';
+import { checkTarget, openTarget, TARGET_FLAGS, type TargetSettings, targetKind } from './target.ts';
 
 export interface VerifyOptions {
   stack: Stack;
@@ -304,11 +304,7 @@ export interface VerifySettings extends TargetSettings {
 
 /** The CLI flag each setting is called in lower layers' messages (reworded for an action's inputs). */
 export const VERIFY_FLAGS = {
-  target: '--target',
-  endpoints: '--endpoint',
-  kubeconfig: '--kubeconfig',
-  context: '--context',
-  catalog: '--catalog',
+  ...TARGET_FLAGS,
   components: '--components',
   timeout: '--timeout',
   concurrency: '--concurrency',
