@@ -41,14 +41,15 @@ export class KubeClient {
   }
 
   /**
-   * Server-side apply with field manager `kindling`, forcing ownership of conflicting fields, with
-   * `fieldValidation=Strict` so the API server rejects (400, the strict decoding error) a field it
-   * does not know instead of dropping it. The object is sent as written: client-node's
-   * `KubernetesObjectApi.patch` serialises the body through its typed models first
-   * (kubernetes-client/javascript `src/object.ts`: `ObjectSerializer.serialize(spec, type)`), which
-   * silently drops every field those models lack — newer API fields and typos alike. Strict:
-   * "fail the request with a BadRequest error if any unknown fields would be dropped"
-   * (kubernetes.io/docs/reference/using-api/api-concepts/#field-validation; KEP-2885).
+   * Server-side apply with field manager `kindling`, forcing ownership of conflicting fields. The
+   * object is sent as written: client-node's `KubernetesObjectApi.patch` serialises the body
+   * through its typed models first (kubernetes-client/javascript `src/object.ts`:
+   * `ObjectSerializer.serialize(spec, type)`), which silently drops every field those models lack —
+   * newer API fields and typos alike. Sent raw, an unknown field is the API server's error, with
+   * the path: server-side apply types the patch before anything else ("failed to create typed patch
+   * object ...: .spec.x: field not declared in schema", HTTP 500 upstream, kubernetes/kubernetes
+   * #118877). `fieldValidation=Strict` also rejects duplicate fields, which apply would otherwise
+   * resolve silently (kubernetes.io/docs/reference/using-api/api-concepts/#field-validation).
    */
   async apply(obj: Obj, opts: { dryRun?: boolean; timeoutMs?: number } = {}): Promise<Obj> {
     const query: Record<string, string> = {

@@ -18,7 +18,7 @@ import {
   forbidden,
   jobTemplateImmutable,
   type RbacPolicy,
-  strictFieldError,
+  unknownFieldError,
 } from './kube-admission.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: API objects are open JSON
@@ -429,8 +429,9 @@ export class KubeApiStandin {
     };
     if (existing?.status) next.status = existing.status;
     for (const mutate of this.mutators) mutate(next, existing);
-    const unknown = q.get('fieldValidation') === 'Strict' ? strictFieldError(obj, namespace) : undefined;
-    if (unknown) return this.status(res, 400, 'BadRequest', unknown);
+    // server-side apply rejects unknown fields whatever fieldValidation says (kube-admission.ts)
+    const unknown = unknownFieldError(obj, namespace);
+    if (unknown) return this.status(res, 500, '', unknown);
     const immutable = jobTemplateImmutable(next, existing);
     if (immutable) return this.json(res, 422, immutable);
     const specChanged = JSON.stringify(existing?.spec) !== JSON.stringify(next.spec);
@@ -610,7 +611,7 @@ export class KubeApiStandin {
       metadata: {},
       status: 'Failure',
       message,
-      reason,
+      ...(reason ? { reason } : {}), // metav1.Status omits an empty (unknown) reason
       ...(details ? { details } : {}),
       code,
     });

@@ -46,7 +46,7 @@ describe('server-side apply sends the object as written, with fieldValidation=St
     });
   });
 
-  it('an unknown field is rejected by the API (400, strict decoding error) and the deploy names the object', async () => {
+  it("an unknown field is rejected by the API (server-side apply's typed-patch error, HTTP 500 upstream: kubernetes/kubernetes#118877) and the deploy names the object", async () => {
     const api = await standin();
     const client = new KubeClient(api.kubeConfig());
     const sts = {
@@ -68,7 +68,7 @@ describe('server-side apply sends the object as written, with fieldValidation=St
     const result = await deployPlan(plan, client, { timeoutMs: 2000 });
     expect(result.ok).toBe(false);
     expect(result.components[0]!.reasons[0]).toBe(
-      `apply StatefulSet/${NS}/minio: failed to create typed patch object (${NS}/minio; apps/v1, Kind=StatefulSet): .spec.replicaz: field not declared in schema (HTTP 400 BadRequest)`,
+      `apply StatefulSet/${NS}/minio: failed to create typed patch object (${NS}/minio; apps/v1, Kind=StatefulSet): .spec.replicaz: field not declared in schema (HTTP 500)`,
     );
     expect(api.get('apps/v1', 'StatefulSet', NS, 'minio')).toBeUndefined();
   });

@@ -119,7 +119,7 @@ describe('API server reachability (src/kube/reach.ts)', () => {
     expect(r.err).toContain(
       `cannot reach the Kubernetes API server at https://127.0.0.1:${port}/: connection refused`,
     );
-    expect(ms).toBeLessThan(5000); // before: every check ran to its 2 min deadline
+    expect(ms).toBeLessThan(15_000); // before: every check ran to its 2 min deadline (issue #11 measured 4 min)
     console.log(`kindling verify on an unreachable API server: exit 1 after ${Math.round(ms)} ms`);
   });
 });
