@@ -87,7 +87,16 @@ export const catalogSchema = {
                 type: 'object',
                 additionalProperties: false,
                 required: ['from', 'to'],
-                properties: { from: name, to: name, why: { type: 'string' } },
+                properties: {
+                  from: name,
+                  to: name,
+                  why: { type: 'string' },
+                  ports: {
+                    type: 'array',
+                    minItems: 1,
+                    items: { type: 'integer', minimum: 1, maximum: 65535 },
+                  },
+                },
               },
             },
           },

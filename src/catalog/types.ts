@@ -136,7 +136,8 @@ export interface NetworkData {
   /** Namespaces outside the stack (the applications) and the components they may reach. */
   clientNamespaces: { namespace: string; components: string[] }[];
   /** Connections that are not deploy dependencies (no ordering), e.g. an optional datasource. */
-  connections: { from: string; to: string; why?: string }[];
+  /** `ports`: only these of the target's pod ports (default: all its catalog Service ports). */
+  connections: { from: string; to: string; why?: string; ports?: number[] }[];
 }
 
 export interface HardeningData {

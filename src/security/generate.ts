@@ -31,15 +31,17 @@ export function generatePolicies(stack: Stack, model: StackModel): KubeObject[] 
   ];
   for (const c of [...model.components.values()].sort((a, b) => a.name.localeCompare(b.name))) {
     const rules: Record<string, unknown>[] = [{ from: [peer(c)] }];
-    const clients = new Set<string>();
+    // who may connect, on which ports: dependents on every Service port, a connection on its own ports
+    const clients = new Map<string, PodPort[]>();
     for (const other of Object.values(stack.components))
-      if (other.dependsOn.includes(c.name)) clients.add(other.name);
-    for (const k of net?.connections ?? []) if (k.to === c.name) clients.add(k.from);
-    if (c.servicePorts.length)
-      for (const name of [...clients].sort()) {
-        const d = model.components.get(name);
-        if (d && d.name !== c.name) rules.push({ from: [peer(d)], ports: ports(c.servicePorts) });
-      }
+      if (other.dependsOn.includes(c.name)) clients.set(other.name, c.servicePorts);
+    for (const k of net?.connections ?? [])
+      if (k.to === c.name && !clients.has(k.from)) clients.set(k.from, connectionPorts(c, k.ports));
+    for (const name of [...clients.keys()].sort()) {
+      const d = model.components.get(name);
+      const allowed = clients.get(name)!;
+      if (d && d.name !== c.name && allowed.length) rules.push({ from: [peer(d)], ports: ports(allowed) });
+    }
     const scraper = net?.metricsScraper && model.components.get(net.metricsScraper.component);
     if (scraper && scraper.name !== c.name && c.metricsPorts.length)
       rules.push({ from: [peer(scraper)], ports: ports(c.metricsPorts) });
@@ -68,6 +70,11 @@ export function generatePolicies(stack: Stack, model: StackModel): KubeObject[] 
     });
   }
   return out;
+}
+
+/** A connection's ports: those it names among the component's Service ports (all of them when none). */
+export function connectionPorts(c: ComponentPods, only: readonly number[] | undefined): PodPort[] {
+  return only ? c.servicePorts.filter((p) => only.includes(p.port)) : c.servicePorts;
 }
 
 const partOf = (stack: Stack) => ({ 'app.kubernetes.io/part-of': stack.namespace });

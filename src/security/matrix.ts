@@ -1,6 +1,7 @@
 import type { Stack } from '../catalog/types.ts';
 import type { KubeObject } from '../manifests/render.ts';
 import { type Endpoint, evaluate, namespaceLabelsFrom, type Policy, readPolicies } from './evaluate.ts';
+import { connectionPorts } from './generate.ts';
 import { buildModel, type Pod, type PodPort, type StackModel, showLabels } from './model.ts';
 
 /** Where a violation should be fixed: a catalog key, or a field of a rendered object. */
@@ -180,7 +181,7 @@ function expected(
         catalog: ['components', src.component, 'dependsOn', dep],
       };
     const k = (net?.connections ?? []).findIndex((c) => c.from === src.component && c.to === to);
-    if (k >= 0 && has(T.servicePorts))
+    if (k >= 0 && has(connectionPorts(T, net!.connections[k]!.ports)))
       return {
         edge: `connection ${src.component} → ${to}`,
         catalog: ['policy', 'network', 'connections', k],

@@ -38,6 +38,9 @@ describeWithKubectl('generated NetworkPolicies (real kubectl kustomize)', () => 
       expect(ports(r, 'milvus', 'etcd')).toEqual(['2379']);
       expect(ports(r, 'kafka-ui', 'kafka')).toEqual(['9092']);
       expect(ports(r, 'jaeger', 'elasticsearch')).toEqual(['9200']);
+      // a catalog connection on its own ports only: Grafana's Jaeger datasource, not the collector
+      expect(ports(r, 'grafana', 'jaeger')).toEqual(['16686']);
+      expect(ports(r, 'ns/voiceassistant', 'jaeger')).toEqual(['4317', '4318', '16686']);
       // the metrics scraper on the annotated port only; no reverse edges; nothing from outside
       expect(ports(r, 'prometheus', 'postgres')).toEqual(['9187']);
       expect(ports(r, 'nacos-mysql', 'nacos')).toBeUndefined();
