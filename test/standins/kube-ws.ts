@@ -15,7 +15,7 @@
  * Everything else (GET/LIST of Services, Pods, EndpointSlices) is proxied to a KubeApiStandin.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer, type IncomingMessage, request, type Server } from 'node:http';
+import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -107,25 +107,26 @@ export class KubeWsStandin {
   async start(): Promise<this> {
     // https with client-certificate authentication when the API stand-in has a PKI (certs.ts)
     const tls = this.api.opts.tls;
-    const handler = (req: IncomingMessage, res: import('node:http').ServerResponse) => {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
       // plain API calls go to the HTTP stand-in unchanged; over TLS the client certificate ends
       // here, so an authenticated request is passed on with the stand-in's own client certificate
-      const forwarded =
-        tls && this.api.authenticated(req) ? { cert: tls.clientCert, key: tls.clientKey, ca: [tls.ca] } : {};
+      const viaTls = tls
+        ? {
+            ca: [tls.ca],
+            ...(this.api.authenticated(req) ? { cert: tls.clientCert, key: tls.clientKey } : {}),
+          }
+        : {};
       const upstream = (tls ? httpsRequest : request)(
         `${this.api.url}${req.url}`,
-        {
-          method: req.method,
-          headers: req.headers,
-          ...forwarded,
-          ...(tls && !forwarded.ca ? { ca: [tls.ca] } : {}),
-        },
+        { method: req.method, headers: req.headers, ...viaTls },
         (up) => {
           res.writeHead(up.statusCode ?? 502, up.headers);
           up.pipe(res);
         },
       );
       upstream.on('error', () => res.destroy());
+      // a client that goes away (an aborted watch) ends the upstream request too, as a proxy does
+      res.on('close', () => upstream.destroy());
       req.pipe(upstream);
     };
     this.server = tls
