@@ -1,22 +1,59 @@
 /**
  * The catalog as every use case loads it: structure (schema, references, cycles) and every check's
- * and backup's parameter rules, checked together before any work, so `validate` and the commands
- * that act agree on what a valid catalog is.
+ * and backup's parameter rules, checked together before any work — and `validate` reports the same
+ * parameter problems, so it never passes a catalog that verify or backup would refuse.
  */
+import { SOURCES } from '../backup/sources/index.ts';
 import { loadStack } from '../catalog/load.ts';
 import type { Stack } from '../catalog/types.ts';
-import { assertChecksValid } from '../probes/validate.ts';
+import { checkProblems } from '../probes/validate.ts';
 import { UsageError } from '../util/errors.ts';
+import { formatProblem, type Problem } from '../util/problem.ts';
 import type { Setting } from './settings.ts';
+
+/** Every backup's parameters against its type's rules, each with the component's catalog line (pure). */
+export function backupProblems(stack: Stack): Problem[] {
+  const out: Problem[] = [];
+  for (const c of Object.values(stack.components))
+    for (const spec of c.backups) {
+      const at = {
+        severity: 'error' as const,
+        file: stack.file,
+        line: stack.lines[c.name],
+        rule: 'backup-params',
+      };
+      const source = SOURCES.get(spec.type);
+      if (!source) {
+        out.push({
+          ...at,
+          message: `backup "${spec.name}" of "${c.name}" has unknown type "${spec.type}"; types: ${[...SOURCES.keys()].join(', ')}`,
+        });
+        continue;
+      }
+      for (const p of source.validate(spec, c))
+        out.push({
+          ...at,
+          message: `backup "${spec.name}" of "${c.name}": ${p.path.join('.')} ${p.message}`,
+        });
+    }
+  return out;
+}
+
+/** Check and backup parameter problems of a structurally valid catalog (pure apart from reading it). */
+export const parameterProblems = (stack: Stack): Problem[] => [
+  ...checkProblems(stack),
+  ...backupProblems(stack),
+];
 
 export function loadCatalog(s: Setting<string>): Stack {
   const stack = loadStack(s.value);
-  assertChecksValid(stack);
+  const problems = parameterProblems(stack);
+  if (problems.length)
+    throw new UsageError(
+      `invalid catalog parameters:\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`,
+    );
   return stack;
 }
-
-/** Component names of the catalog, e.g. for a summary (no service names in src/). */
-export const componentNames = (stack: Stack): string[] => Object.keys(stack.components);
 
 /** Profile names as the catalog defines them: help texts and errors list these, never a fixed list. */
 export function profileNames(stack: Stack): string[] {

@@ -1,5 +1,10 @@
-/** `validate`: the one validity pass for a sizing, reported (exit 1 on errors, 0 with warnings). */
+/**
+ * `validate`: the one validity pass for a sizing (manifests, schema, references, policy, the
+ * catalog), plus every check's and backup's parameter rules — what verify and backup would refuse.
+ */
+import { readCatalog } from '../catalog/load.ts';
 import type { ValidateResult } from '../manifests/validate.ts';
+import { parameterProblems } from './catalog.ts';
 import { type Setting, speaking } from './settings.ts';
 
 export interface ValidateSettings {
@@ -16,7 +21,14 @@ export async function validate(s: ValidateSettings): Promise<ValidateResult> {
     // kustomize first, so it renders on the other core while the checks load
     const { startEarlyRender } = await import('../manifests/early-render.ts');
     const early = startEarlyRender(s.catalog.value, sizing);
-    const { validateStack } = await import('../manifests/validate.ts');
-    return validateStack({ catalog: s.catalog.value, ...(sizing ? { profile: sizing } : {}), early });
+    const { validateStack, sortProblems } = await import('../manifests/validate.ts');
+    const result = await validateStack({
+      catalog: s.catalog.value,
+      ...(sizing ? { profile: sizing } : {}),
+      early,
+    });
+    const { stack } = readCatalog(s.catalog.value);
+    if (!stack) return result;
+    return { ...result, problems: sortProblems([...result.problems, ...parameterProblems(stack)]) };
   });
 }

@@ -1,3 +1,6 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { brokenStack, describeWithKubectl, GOOD } from './validate-helpers.ts';
@@ -91,6 +94,35 @@ describeWithKubectl('kindling validate (CLI)', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(message);
     expect(r.stdout).toBe('');
+  });
+
+  it('reports a check parameter that verify would refuse (one validity pass), and verify refuses it (exit 2)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kindling-params-'));
+    cpSync('manifests', dir, { recursive: true });
+    const file = join(dir, 'stack.yaml');
+    const text = readFileSync(file, 'utf8');
+    expect(text).toContain('expect: { equals: PONG }');
+    writeFileSync(file, text.replace('expect: { equals: PONG }', 'expect: { equls: PONG }'));
+    try {
+      const r = await run('validate', '--catalog', file);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(
+        /stack\.yaml:\d+: error: check "ping" of "redis": expect\.equls: unknown expectation "equls"/,
+      );
+      const v = await run(
+        'verify',
+        '--catalog',
+        file,
+        '--target',
+        'local',
+        '--endpoint',
+        'redis=redis://127.0.0.1:1',
+      );
+      expect(v.code).toBe(2);
+      expect(v.stderr).toMatch(/unknown expectation "equls"/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('has --help', async () => {
