@@ -1,4 +1,3 @@
-import type { Stack } from '../catalog/types.ts';
 import { S3Store, s3Settings } from '../store/s3.ts';
 import { parseStoreUrl, type StoreLocation } from '../store/url.ts';
 import { parseDuration } from '../util/duration.ts';
