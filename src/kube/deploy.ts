@@ -12,6 +12,7 @@ import type { KubeClient } from './client.ts';
 import { apiError, connectionCause, describeApiError, isImmutableJobTemplate } from './errors.ts';
 import type { CacheOptions } from './informer.ts';
 import { checkPermissions, deployNeeds, type Need } from './permissions.ts';
+import { checkApiReachable } from './reach.ts';
 import { ClusterWatch, waitForComponent } from './wait.ts';
 
 export type ComponentState = 'ready' | 'failed' | 'skipped' | 'applied';
@@ -61,6 +62,8 @@ export async function deployPlan(plan: Plan, client: KubeClient, opts: DeployOpt
   const log = opts.log ?? (() => {});
   const t0 = Date.now();
   const warnings: string[] = [];
+  // one bounded GET /version first: a black-holed server would otherwise cost every request's timeout
+  await checkApiReachable(client.kc);
   if (opts.checkPermissions !== false) {
     const needs = [...deployNeeds(plan, { dryRun: opts.dryRun }), ...(opts.extraNeeds ?? [])];
     for (const w of await checkPermissions(client, needs)) {

@@ -100,9 +100,26 @@ describe('API server reachability (src/kube/reach.ts)', () => {
       timeoutMs: 1000,
     }).catch((e: unknown) => e);
     expect((err as Error).message).toBe(
-      `cannot reach the Kubernetes API server at https://127.0.0.1:${port}: connection refused (ECONNREFUSED)`,
+      `cannot reach the Kubernetes API server at https://127.0.0.1:${port}/: connection refused (ECONNREFUSED)`,
     );
     expect(exitCodeOf(err)).toBe(ExitCode.Failed);
+  });
+
+  it("deploy against a server that accepts and never answers: one bounded wait, not every request's timeout", async () => {
+    const port = await listen();
+    const plan = {
+      namespace: 'ns',
+      shared: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns' } }],
+      waves: [],
+      warnings: [],
+    };
+    const t0 = performance.now();
+    const err = await deployPlan(plan, new KubeClient(kubeconfig(`https://127.0.0.1:${port}`)), {
+      timeoutMs: 1000,
+    }).catch((e: unknown) => e);
+    const ms = performance.now() - t0;
+    expect((err as Error).message).toMatch(/cannot reach the Kubernetes API server at .*: timed out/);
+    expect(ms).toBeLessThan(8000); // the 5 s preflight bound, not 15 s per access review + 30 s per apply
   });
 
   it('kindling verify --target kube against an unreachable server: one error, exit 1, no check retried to its deadline', async () => {
