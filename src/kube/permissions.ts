@@ -50,6 +50,8 @@ export function deployNeeds(plan: Plan, opts: { dryRun?: boolean } = {}): Need[]
       });
   }
   if (opts.dryRun) return dedupe(needs);
+  // list is required; without watch the caches poll (informer.ts falls back after failed watches)
+  const polled = 'readiness is polled instead of watched (slower to notice)';
   for (const c of plan.waves.flat())
     for (const t of c.waitFor)
       for (const verb of ['list', 'watch'])
@@ -59,10 +61,18 @@ export function deployNeeds(plan: Plan, opts: { dryRun?: boolean } = {}): Need[]
           kind: t.kind,
           namespace: t.namespace,
           why: `wait for ${t.kind}`,
+          ...(verb === 'watch' ? { optional: polled } : {}),
         });
   for (const [apiVersion, kind] of CONTEXT)
     for (const verb of ['list', 'watch'])
-      needs.push({ verb, apiVersion, kind, namespace: plan.namespace, why: 'judge readiness' });
+      needs.push({
+        verb,
+        apiVersion,
+        kind,
+        namespace: plan.namespace,
+        why: 'judge readiness',
+        ...(verb === 'watch' ? { optional: polled } : {}),
+      });
   for (const verb of ['list', 'watch'])
     needs.push({
       verb,

@@ -166,4 +166,29 @@ describe('deploy checks its permissions first (SelfSubjectAccessReview)', () => 
       /not allowed to delete jobs\.batch in namespace voiceassistant-infra .*: a Job whose pod template changed cannot be replaced/,
     );
   });
+
+  it('list without watch: a warning, and readiness is polled (the watch fails, the cache falls back to re-listing)', async () => {
+    const api = await standin(['watch statefulsets']);
+    const client = new KubeClient(api.kubeConfig());
+    void (async () => {
+      while (!api.get('apps/v1', 'StatefulSet', NS, 'etcd')) await sleep(5);
+      await sleep(300);
+      api.setStatus('apps/v1', 'StatefulSet', NS, 'etcd', {
+        ...stage('statefulset.yaml', 'ready').status,
+        currentRevision: 'etcd-1',
+        updateRevision: 'etcd-1',
+      });
+    })();
+    const result = await deployPlan(etcdPlan(), client, {
+      timeoutMs: 8000,
+      evaluateEveryMs: 100,
+      cache: { pollIntervalMs: 100, maxWatchFailures: 1 },
+    });
+    expect(result.ok).toBe(true);
+    expect(result.warnings.join('\n')).toMatch(
+      /not allowed to watch statefulsets\.apps .*: readiness is polled instead of watched/,
+    );
+    await sleep(50);
+    expect(openWatches(api)).toBe(0);
+  });
 });
