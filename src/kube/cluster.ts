@@ -11,6 +11,7 @@ import {
   type V1Pod,
   type V1Service,
 } from '@kubernetes/client-node';
+import { formatDuration } from '../util/duration.ts';
 import { describeApiError } from './errors.ts';
 import { execInPod } from './exec.ts';
 import { listenForwarded } from './port-forward.ts';
@@ -23,6 +24,8 @@ export { exitCodeOfStatus } from './exec-status.ts';
 export interface KubeClusterOptions {
   /** Told why a forwarded connection failed (the local client only sees a reset). */
   onForwardProblem?: (message: string) => void;
+  /** Bound of each read and list (default 30 s): a wedged API server must not hang a check. */
+  requestTimeoutMs?: number;
 }
 
 /**
@@ -51,6 +54,24 @@ export class KubeCluster implements Cluster {
     this.discovery = kc.makeApiClient(DiscoveryV1Api);
   }
 
+  /** `p`, or an error naming the server once `requestTimeoutMs` passes without an answer. */
+  private bounded<T>(p: Promise<T>, what: string): Promise<T> {
+    const ms = this.opts.requestTimeoutMs ?? 30_000;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `${what}: no answer from the Kubernetes API server at ${this.kc.getCurrentCluster()?.server} within ${formatDuration(ms)}`,
+            ),
+          ),
+        ms,
+      );
+    });
+    return Promise.race([p, late]).finally(() => clearTimeout(timer));
+  }
+
   /** See exec.ts: settles on status, close, error or deadline; closed without a status fails. */
   exec(req: ExecRequest): Promise<ExecResult> {
     return execInPod(this.kc, req, () => this.defaultContainer(req.namespace, req.pod));
@@ -63,19 +84,31 @@ export class KubeCluster implements Cluster {
   portForward(namespace: string, service: string, port: number): Promise<Forwarded> {
     const resolve = async () => {
       const [svc, slices] = await Promise.all([
-        this.core.readNamespacedService({ name: service, namespace }).catch((err: unknown) => {
+        this.bounded(
+          this.core.readNamespacedService({ name: service, namespace }),
+          `reading service ${namespace}/${service}`,
+        ).catch((err: unknown) => {
           throw new Error(`cannot read service ${namespace}/${service}: ${describeApiError(err)}`);
         }),
-        this.discovery.listNamespacedEndpointSlice({
-          namespace,
-          labelSelector: `kubernetes.io/service-name=${service}`,
-        }),
+        this.bounded(
+          this.discovery.listNamespacedEndpointSlice({
+            namespace,
+            labelSelector: `kubernetes.io/service-name=${service}`,
+          }),
+          `listing the EndpointSlices of service ${namespace}/${service}`,
+        ),
       ]);
       const t = chooseForwardTarget(svc, port, slices.items);
       const target =
         typeof t.port === 'number'
           ? t.port
-          : containerPortNamed(await this.core.readNamespacedPod({ name: t.pod, namespace }), t.port);
+          : containerPortNamed(
+              await this.bounded(
+                this.core.readNamespacedPod({ name: t.pod, namespace }),
+                `reading pod ${namespace}/${t.pod}`,
+              ),
+              t.port,
+            );
       return { namespace, pod: t.pod, port: target };
     };
     return listenForwarded(this.kc, resolve, this.opts.onForwardProblem);
@@ -83,7 +116,10 @@ export class KubeCluster implements Cluster {
 
   async readSecret(namespace: string, name: string, key: string): Promise<string | undefined> {
     try {
-      const secret = await this.core.readNamespacedSecret({ name, namespace });
+      const secret = await this.bounded(
+        this.core.readNamespacedSecret({ name, namespace }),
+        `reading secret ${namespace}/${name}`,
+      );
       const value = secret.data?.[key];
       return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
     } catch (err) {
@@ -93,21 +129,37 @@ export class KubeCluster implements Cluster {
   }
 
   async listPods(namespace: string): Promise<V1Pod[]> {
-    return (await this.core.listNamespacedPod({ namespace })).items;
+    return (await this.bounded(this.core.listNamespacedPod({ namespace }), `listing pods in ${namespace}`))
+      .items;
   }
   async listServices(namespace: string): Promise<V1Service[]> {
-    return (await this.core.listNamespacedService({ namespace })).items;
+    return (
+      await this.bounded(this.core.listNamespacedService({ namespace }), `listing services in ${namespace}`)
+    ).items;
   }
   async listEndpointSlices(namespace: string): Promise<V1EndpointSlice[]> {
-    return (await this.discovery.listNamespacedEndpointSlice({ namespace })).items;
+    return (
+      await this.bounded(
+        this.discovery.listNamespacedEndpointSlice({ namespace }),
+        `listing EndpointSlices in ${namespace}`,
+      )
+    ).items;
   }
   async listPersistentVolumeClaims(namespace: string): Promise<V1PersistentVolumeClaim[]> {
-    return (await this.core.listNamespacedPersistentVolumeClaim({ namespace })).items;
+    return (
+      await this.bounded(
+        this.core.listNamespacedPersistentVolumeClaim({ namespace }),
+        `listing PersistentVolumeClaims in ${namespace}`,
+      )
+    ).items;
   }
 
   /** The pod's default container: kubectl's annotation, else the first one. */
   private async defaultContainer(namespace: string, pod: string): Promise<string> {
-    const p = await this.core.readNamespacedPod({ name: pod, namespace }).catch((err: unknown) => {
+    const p = await this.bounded(
+      this.core.readNamespacedPod({ name: pod, namespace }),
+      `reading pod ${namespace}/${pod}`,
+    ).catch((err: unknown) => {
       throw new Error(describeApiError(err));
     });
     const annotated = p.metadata?.annotations?.['kubectl.kubernetes.io/default-container'];

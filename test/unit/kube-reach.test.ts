@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KubeClient } from '../../src/kube/client.ts';
-import { connectKubeCluster } from '../../src/kube/cluster.ts';
+import { connectKubeCluster, KubeCluster } from '../../src/kube/cluster.ts';
 import { deployPlan } from '../../src/kube/deploy.ts';
 import { checkApiReachable } from '../../src/kube/reach.ts';
 import { ExitCode, exitCodeOf } from '../../src/util/errors.ts';
@@ -138,5 +138,25 @@ describe('API server reachability (src/kube/reach.ts)', () => {
     );
     expect(ms).toBeLessThan(15_000); // before: every check ran to its 2 min deadline (issue #11 measured 4 min)
     console.log(`kindling verify on an unreachable API server: exit 1 after ${Math.round(ms)} ms`);
+  });
+
+  it('every read of the Cluster contract is bounded: a wedged server is an error naming it, not a hang', async () => {
+    const port = await listen(); // accepts, never answers
+    const cluster = new KubeCluster(kubeconfig(`https://127.0.0.1:${port}`), { requestTimeoutMs: 300 });
+    const t0 = performance.now();
+    const results = await Promise.allSettled([
+      cluster.readSecret('ns', 's', 'k'),
+      cluster.listPods('ns'),
+      cluster.listEndpointSlices('ns'),
+    ]);
+    expect(performance.now() - t0).toBeLessThan(2000);
+    for (const r of results) {
+      expect(r.status).toBe('rejected');
+      expect(((r as PromiseRejectedResult).reason as Error).message).toMatch(
+        new RegExp(
+          `no answer from the Kubernetes API server at https://127\\.0\\.0\\.1:${port} within 300ms`,
+        ),
+      );
+    }
   });
 });
