@@ -26,6 +26,7 @@ import {
 } from '../upgrade/blue-green.ts';
 import type { ComponentChange } from '../upgrade/diff.ts';
 import { workloadObjects } from '../upgrade/images.ts';
+import { type ComponentUpgrade, type UpgradeState, upgradeOk } from '../upgrade/outcome.ts';
 import { decide, describeLive } from '../upgrade/rollback.ts';
 import { errorMessage } from '../util/errors.ts';
 import type { FillAndSwitch } from './upgrade-fill.ts';
@@ -51,37 +52,8 @@ export interface UpgradeEdges {
   log?(component: string, message: string): void;
 }
 
-export type UpgradeState =
-  | 'upgraded'
-  | 'rolled-back'
-  | 'rollback-failed'
-  | 'switched'
-  | 'switched-back'
-  | 'failed'
-  | 'finished'
-  | 'skipped';
-
-export interface ComponentUpgrade {
-  component: string;
-  strategy: ComponentChange['strategy'] | 'finish';
-  images: { workload: string; container: string; from?: string; to: string }[];
-  state: UpgradeState;
-  /** ms from the apply until the new version was ready. */
-  timeToReadyMs?: number;
-  /** Verify of the new version (green through its own Service, or the rolled component). */
-  verify?: VerifyReport;
-  /** Verify after the rollback / the switch (back). */
-  after?: VerifyReport;
-  reasons: string[];
-  /** What is on the cluster now, when the upgrade did not end cleanly. */
-  remaining: string[];
-  notes: string[];
-  /** dump-restore: backup start → switch, ms. */
-  windowMs?: number;
-}
-
-export const upgradeOk = (u: ComponentUpgrade): boolean =>
-  u.state === 'upgraded' || u.state === 'switched' || u.state === 'finished';
+export type { ComponentUpgrade, UpgradeState };
+export { upgradeOk };
 
 const problems = (r: VerifyReport | undefined): string[] =>
   (r?.results ?? []).filter((x) => x.status === 'fail').map((x) => `${x.component}/${x.check}: ${x.message}`);

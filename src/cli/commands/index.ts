@@ -14,6 +14,7 @@ export const commandModules: { names: string[]; load: () => Promise<Register> }[
   { names: ['verify'], load: async () => (await import('./verify.ts')).registerVerify },
   { names: ['backup', 'restore', 'backups'], load: async () => (await import('./backup.ts')).registerBackup },
   { names: ['rotate'], load: async () => (await import('./rotate.ts')).registerRotate },
+  { names: ['upgrade'], load: async () => (await import('./upgrade.ts')).registerUpgrade },
 ];
 
 /** The registrations needed to run `argv`: just the named command's module, or all of them. */
