@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { pipeline, Transform, type Writable } from 'node:stream';
 import type { S3Store } from '../store/s3.ts';
+import { formatDuration, parseDuration } from '../util/duration.ts';
 import { FailedError } from '../util/errors.ts';
 import { youngGcPacer } from '../util/young-gc.ts';
 import { type Compression, compressor } from './compression.ts';
@@ -37,6 +38,8 @@ export async function streamArtifact(args: {
   probe?: Probe;
   /** Told the bytes produced so far, per chunk (progress reports). */
   onBytes?: (rawBytes: number) => void;
+  /** Stop a producer that writes nothing for this long (default `dumpIdleTimeoutFromEnv()`; 0 = never). */
+  idleMs?: number;
 }): Promise<StreamedArtifact> {
   const started = Date.now();
   const controller = new AbortController();
@@ -45,6 +48,7 @@ export async function streamArtifact(args: {
     failure ??= err;
     controller.abort();
   };
+  const idleMs = args.idleMs ?? dumpIdleTimeoutFromEnv();
 
   let rawBytes = 0;
   let head = Buffer.alloc(0);
@@ -97,17 +101,36 @@ export async function streamArtifact(args: {
     if (err) pipeError ??= err;
   });
 
-  const produced = args.produce(gate, controller.signal).then(
-    (r) => {
-      settle(r);
-      return r;
-    },
-    (err: Error) => {
-      const r = { exitCode: 255, stderr: err.message };
-      settle(r);
-      return r;
-    },
-  );
+  // a dump whose server went silent mid-way writes nothing and never exits: checked once per
+  // interval (no per-chunk cost), only while the producer runs
+  let seen = -1;
+  const watchdog =
+    idleMs > 0
+      ? setInterval(() => {
+          if (rawBytes === seen)
+            fail(
+              new FailedError(
+                `${args.label} wrote nothing for ${formatDuration(idleMs)} (KINDLING_DUMP_IDLE_TIMEOUT); stopped it, nothing was stored`,
+              ),
+            );
+          seen = rawBytes;
+        }, idleMs)
+      : undefined;
+  watchdog?.unref();
+  const produced = args
+    .produce(gate, controller.signal)
+    .finally(() => clearInterval(watchdog))
+    .then(
+      (r) => {
+        settle(r);
+        return r;
+      },
+      (err: Error) => {
+        const r = { exitCode: 255, stderr: err.message };
+        settle(r);
+        return r;
+      },
+    );
 
   let uploadError: unknown;
   try {
@@ -131,6 +154,15 @@ export async function streamArtifact(args: {
     exitCode: r.exitCode,
     durationMs: Date.now() - started,
   };
+}
+
+export const DEFAULT_DUMP_IDLE_TIMEOUT_MS = 15 * 60_000;
+
+/** `KINDLING_DUMP_IDLE_TIMEOUT` (a duration; `0` = never), else 15 minutes. */
+export function dumpIdleTimeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env.KINDLING_DUMP_IDLE_TIMEOUT;
+  if (text === undefined || text === '') return DEFAULT_DUMP_IDLE_TIMEOUT_MS;
+  return text === '0' ? 0 : parseDuration(text, 'KINDLING_DUMP_IDLE_TIMEOUT');
 }
 
 function stderrNote(stderr: string): string {

@@ -12,8 +12,16 @@ import { streamArtifact } from '../../src/backup/pipeline.ts';
 import { connectRedis, redisClient } from '../../src/backup/redis-data.ts';
 import { S3_MAX_ATTEMPTS, S3Store } from '../../src/store/s3.ts';
 import { FailedError } from '../../src/util/errors.ts';
-import { describeWithServices, freePort, type RunningS3, startS3 } from '../harness/services.ts';
-import { kindling, listKeys, readObject, s3Client } from './backup-helpers.ts';
+import {
+  describeWithServices,
+  freePort,
+  psql,
+  type RunningPostgres,
+  type RunningS3,
+  startPostgres,
+  startS3,
+} from '../harness/services.ts';
+import { kindling, listKeys, readObject, s3Client, standInBin } from './backup-helpers.ts';
 
 const SECRET = 'silent-store-secret-4711';
 
@@ -298,5 +306,52 @@ describeWithServices(
       expect(proxy.seen.filter((s) => s.startsWith('PUT ') && s.includes('partNumber=2'))).toHaveLength(2);
       expect(proxy.seen.filter((s) => s.startsWith('PUT ') && s.includes('partNumber='))).toHaveLength(4);
     }, 30_000);
+  },
+);
+
+describeWithServices(
+  'a dump whose server goes silent mid-way (stand-in pg_dump that stops writing)',
+  ['postgres', 's3'],
+  () => {
+    let pg: RunningPostgres;
+    let s3: RunningS3;
+    beforeAll(async () => {
+      [pg, s3] = await Promise.all([startPostgres(), startS3({ buckets: ['backups'] })]);
+      psql(pg, 'CREATE DATABASE identity');
+    }, 60_000);
+    afterAll(async () => Promise.all([pg?.stop(), s3?.stop()]));
+
+    it('is stopped after KINDLING_DUMP_IDLE_TIMEOUT without output: exit 1, the command named, nothing committed', async () => {
+      // what pg_dump does when its server stops answering mid-COPY: wrote a header, then waits forever
+      const bin = standInBin({
+        pg_dump:
+          'case "$1" in --version) echo "pg_dump (PostgreSQL) 15.99";; *) printf "PGDMP partial"; exec sleep 600;; esac',
+      });
+      const t0 = Date.now();
+      const r = await kindling(
+        [
+          'backup',
+          '--target',
+          'local',
+          '--components',
+          'postgres',
+          '--endpoint',
+          `postgres=${pg.url}`,
+          '--store',
+          's3://backups/idle',
+          '--s3-endpoint',
+          s3.endpoint,
+        ],
+        { PATH: `${bin}:${process.env.PATH}`, KINDLING_DUMP_IDLE_TIMEOUT: '1s' },
+        s3,
+      );
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        /pg_dump -Fc -Z0 wrote nothing for 1\.0s \(KINDLING_DUMP_IDLE_TIMEOUT\); stopped it/,
+      );
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      const keys = await listKeys(s3Client(s3.endpoint), 'backups', 'idle/');
+      expect(keys.filter((k) => k.endsWith('manifest.json') || k.endsWith('.pgdump.zst'))).toEqual([]);
+    }, 60_000);
   },
 );
