@@ -29,6 +29,8 @@ export interface EntryRun {
   summary: string;
   entry: string;
   ms: number;
+  /** stdout chunks with the ms since the step started (when each line appeared). */
+  timeline: { ms: number; text: string }[];
 }
 
 function newestMtime(dir: string): number {
@@ -87,7 +89,11 @@ export async function runEntry(
   const child = spawn(process.execPath, [path], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  const timeline: { ms: number; text: string }[] = [];
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d;
+    timeline.push({ ms: Date.now() - t0, text: d });
+  });
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 150_000);
   const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
@@ -99,6 +105,7 @@ export async function runEntry(
     outputs: parseFileCommands(readFileSync(files.output, 'utf8')),
     summary: readFileSync(files.summary, 'utf8'),
     entry: path.slice(REPO.length + 1),
+    timeline,
     ms: Date.now() - t0,
   };
 }

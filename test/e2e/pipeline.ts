@@ -32,6 +32,8 @@ export interface Step {
 export interface PipelineOptions {
   /** Files a PR changed (the select step maps them to components); default: the minimal profile. */
   changedFiles?: string[];
+  /** Components to deploy (the deploy action's `components` input) instead of the minimal profile. */
+  components?: string;
   /** Edits a copy of manifests/ before anything runs (mutation tests). */
   mutate?: (manifestsDir: string) => void;
   /** Skip validate (mutations that validate would catch, to watch the cluster's own answer). */
@@ -122,8 +124,8 @@ export async function runPipeline(opts: PipelineOptions = {}): Promise<PipelineR
   writeFileSync(changed, (opts.changedFiles ?? []).join('\n'));
   const ghOut = join(work, 'select-output');
   writeFileSync(ghOut, '');
-  let profile = 'minimal';
-  let components = '';
+  let profile = opts.components ? '' : 'minimal';
+  let components = opts.components ?? '';
   if (opts.changedFiles) {
     const sel = await run([
       node,
@@ -198,11 +200,13 @@ export async function runPipeline(opts: PipelineOptions = {}): Promise<PipelineR
         components,
         timeout: opts.timeout ?? '150s',
         verify: 'false',
-        'diagnostics-dir': join(diagnosticsDir, 'deploy'),
       },
       { runnerTemp, timeoutMs: 200_000 },
     );
     result.deploy = deploy;
+    if (process.env.KINDLING_SIM_TRACE)
+      for (const q of sim.api.requests)
+        console.error(`[sim api] ${new Date(q.at).toISOString()} ${q.method} ${q.path}?${q.query}`);
     try {
       result.components = JSON.parse(deploy.outputs.components ?? '[]');
     } catch {

@@ -46,6 +46,7 @@ interface Ctr {
   backoffS: number;
   pullBackoffUntil: number;
   pullBackoffS: number;
+  pullErrorUntil: number;
   pulled: boolean;
   started: boolean;
   ready: boolean;
@@ -131,6 +132,7 @@ class PodWorker {
       backoffS: 0,
       pullBackoffUntil: 0,
       pullBackoffS: 0,
+      pullErrorUntil: 0,
       pulled: false,
       started: false,
       ready: false,
@@ -255,6 +257,9 @@ class PodWorker {
     const image = c.spec.image as string;
     // 1. image
     if (!c.pulled) {
+      // the failed sync's pod is re-synced a little later (pod_workers.go requeue after an error):
+      // ErrImagePull stays visible until then, ImagePullBackOff for the rest of the back-off
+      if (Date.now() < c.pullErrorUntil) return;
       if (Date.now() < c.pullBackoffUntil) {
         c.state = { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` } };
         this.event('Normal', 'BackOff', `Back-off pulling image "${image}"`, c);
@@ -266,6 +271,7 @@ class PodWorker {
       if ('error' in pulled) {
         c.pullBackoffS = c.pullBackoffS ? Math.min(MAX_BACKOFF_S, c.pullBackoffS * 2) : 10;
         c.pullBackoffUntil = Date.now() + this.ctx.ms(c.pullBackoffS);
+        c.pullErrorUntil = Date.now() + this.ctx.ms(Math.min(3, c.pullBackoffS / 2));
         c.state = { waiting: { reason: 'ErrImagePull', message: pulled.error } };
         this.event('Warning', 'Failed', `Failed to pull image "${image}": ${pulled.error}`, c);
         this.event('Warning', 'Failed', 'Error: ErrImagePull', c);

@@ -1,0 +1,260 @@
+/**
+ * The simulated cluster's behaviours, one test each, through the API as kindling sees it (objects
+ * applied with kindling's KubeClient, status read back): kubelet (env errors, service links,
+ * restarts), Job controller + API server defaulting, volume binding under WaitForFirstConsumer.
+ * The simulation is a stand-in cluster (test/sim); each behaviour's upstream source is cited in
+ * the file that implements it.
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { KubeClient } from '../../src/kube/client.ts';
+import { describeWithSim } from '../e2e/sim-available.ts';
+import type { Obj } from './apiserver.ts';
+import { SimCluster } from './cluster.ts';
+import { expand, serviceLinkVars } from './env.ts';
+
+const NS = 'sim-test';
+const IMAGE = 'redis:7.4.1-alpine';
+
+let sim: SimCluster;
+let client: KubeClient;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, f: () => T | undefined, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+const pod = (name: string) => sim.api.get('v1', 'Pod', NS, name);
+const waiting = (name: string, container = 'main') =>
+  pod(name)?.status?.containerStatuses?.find((c: Obj) => c.name === container)?.state?.waiting;
+
+function statefulSet(name: string, container: Obj, podSpec: Obj = {}): Obj {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name, namespace: NS },
+    spec: {
+      serviceName: name,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name: 'main', image: IMAGE, ...container }], ...podSpec },
+      },
+    },
+  };
+}
+
+async function execIn(podName: string, argv: string[]): Promise<string> {
+  const t = sim.kubelet.container(NS, podName, 'main');
+  if (!t) throw new Error(`${podName} is not running`);
+  const child = t.sandbox.enter(t.user, t.root, argv, t.env, ['ignore', 'pipe', 'pipe']);
+  let out = '';
+  child.stdout?.on('data', (d) => (out += d));
+  await new Promise((r) => child.on('close', r));
+  return out;
+}
+
+describeWithSim('simulated cluster (stand-in): kubelet, controllers and defaulting', () => {
+  beforeAll(async () => {
+    sim = await new SimCluster().start();
+    const kc = new KubeConfig();
+    kc.loadFromString(sim.kubeconfigYaml());
+    client = new KubeClient(kc);
+    await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+  });
+  afterAll(async () => {
+    await sim?.stop();
+  });
+
+  it('a Secret applied after its pod: CreateContainerConfigError `secret "s" not found` (kubelet_pods.go), then the pod starts once it exists', async () => {
+    await client.apply(
+      statefulSet('late-secret', {
+        command: ['sh', '-c', 'exec redis-server --port 7001'],
+        env: [{ name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'late', key: 'password' } } }],
+      }),
+    );
+    const w = await until('CreateContainerConfigError', () =>
+      waiting('late-secret-0')?.reason === 'CreateContainerConfigError'
+        ? waiting('late-secret-0')
+        : undefined,
+    );
+    expect(w.message).toBe('secret "late" not found');
+    await client.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'late', namespace: NS },
+      stringData: { password: 'p' },
+    });
+    const ready = await until(
+      'ready',
+      () =>
+        sim.api.get('apps/v1', 'StatefulSet', NS, 'late-secret')?.status?.readyReplicas === 1 || undefined,
+    );
+    expect(ready).toBe(true);
+    expect(await execIn('late-secret-0', ['sh', '-c', 'echo "$PASSWORD"'])).toBe('p\n');
+  });
+
+  it("a missing ConfigMap key: CreateContainerConfigError `couldn't find key K in ConfigMap NS/NAME` (kubelet_pods.go)", async () => {
+    await client.apply({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'cm', namespace: NS },
+      data: { BUCKETS: 'a b' },
+    });
+    await client.apply(
+      statefulSet('bad-key', {
+        command: ['sh', '-c', 'sleep 100'],
+        env: [{ name: 'B', valueFrom: { configMapKeyRef: { name: 'cm', key: 'BUCKETZ' } } }],
+      }),
+    );
+    const w = await until('config error', () =>
+      waiting('bad-key-0')?.reason === 'CreateContainerConfigError' ? waiting('bad-key-0') : undefined,
+    );
+    expect(w.message).toBe(`couldn't find key BUCKETZ in ConfigMap ${NS}/cm`);
+  });
+
+  it("service links: {SVC}_PORT=tcp://CLUSTER-IP:PORT for the namespace's Services, none with enableServiceLinks: false (envvars.go)", async () => {
+    await client.apply({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'minio', namespace: NS },
+      spec: { selector: { app: 'x' }, ports: [{ name: 'api', port: 9000 }] },
+    });
+    const ip = sim.api.get('v1', 'Service', NS, 'minio')!.spec.clusterIP;
+    expect(ip).toMatch(/^10\.96\.\d+\.\d+$/);
+    await client.apply(statefulSet('links', { command: ['sh', '-c', 'sleep 100'] }));
+    await client.apply(
+      statefulSet('nolinks', { command: ['sh', '-c', 'sleep 100'] }, { enableServiceLinks: false }),
+    );
+    await until(
+      'both running',
+      () =>
+        (sim.kubelet.container(NS, 'links-0', 'main') && sim.kubelet.container(NS, 'nolinks-0', 'main')) ||
+        undefined,
+    );
+    expect(
+      await execIn('links-0', [
+        'sh',
+        '-c',
+        'echo "$MINIO_PORT|$MINIO_SERVICE_PORT_API|$KUBERNETES_SERVICE_HOST"',
+      ]),
+    ).toBe(`tcp://${ip}:9000|9000|10.96.0.1\n`);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion, not a template
+    const unset = 'echo "${MINIO_PORT:-unset}|$KUBERNETES_SERVICE_HOST"';
+    expect(await execIn('nolinks-0', ['sh', '-c', unset])).toBe('unset|10.96.0.1\n');
+  });
+
+  it('a crashing container: restarts, lastState.terminated with its exit code, then CrashLoopBackOff "back-off 10s restarting failed container=…" (kuberuntime_manager.go)', async () => {
+    await client.apply(statefulSet('crash', { command: ['sh', '-c', 'echo dying; exit 3'] }));
+    const w = await until('CrashLoopBackOff', () =>
+      waiting('crash-0')?.reason === 'CrashLoopBackOff' ? waiting('crash-0') : undefined,
+    );
+    const cs = pod('crash-0')!.status.containerStatuses[0];
+    expect(w.message).toMatch(/^back-off \d+s restarting failed container=main pod=crash-0_sim-test\(/);
+    expect(cs.restartCount).toBeGreaterThanOrEqual(1);
+    expect(cs.lastState.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
+    expect(sim.api.logs.get(`${NS}/crash-0/main/true`)).toBe('dying\n');
+  });
+
+  it('an unknown tag: ErrImagePull with the registry\'s "not found", then ImagePullBackOff with "Back-off pulling image" (images/image_manager.go)', async () => {
+    await client.apply(statefulSet('pull', { image: 'redis:0.0.0-nope', command: ['sh'] }));
+    const first = await until('ErrImagePull', () =>
+      waiting('pull-0')?.reason === 'ErrImagePull' ? waiting('pull-0') : undefined,
+    );
+    expect(first.message).toMatch(/docker\.io\/library\/redis:0\.0\.0-nope: not found$/);
+    const next = await until('ImagePullBackOff', () =>
+      waiting('pull-0')?.reason === 'ImagePullBackOff' ? waiting('pull-0') : undefined,
+    );
+    expect(next.message).toBe('Back-off pulling image "redis:0.0.0-nope"');
+  });
+
+  it('a Job: the API server generates its selector and controller-uid labels; the controller runs a pod and sets Complete (strategy.go, job_controller.go)', async () => {
+    await client.apply({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'once', namespace: NS },
+      spec: {
+        template: {
+          spec: {
+            restartPolicy: 'Never',
+            containers: [{ name: 'main', image: IMAGE, command: ['sh', '-c', 'exit 0'] }],
+          },
+        },
+      },
+    });
+    const job = sim.api.get('batch/v1', 'Job', NS, 'once')!;
+    expect(job.spec.selector.matchLabels['batch.kubernetes.io/controller-uid']).toBe(job.metadata.uid);
+    expect(job.spec.template.metadata.labels['job-name']).toBe('once');
+    expect(job.spec.backoffLimit).toBe(6);
+    const done = await until('Complete', () =>
+      sim.api.get('batch/v1', 'Job', NS, 'once')?.status?.conditions?.find((c: Obj) => c.type === 'Complete'),
+    );
+    expect(done.status).toBe('True');
+    const pods = sim.api.list('v1', 'Pod', NS).filter((p) => p.metadata.labels?.['job-name'] === 'once');
+    expect(pods.map((p) => p.status.phase)).toEqual(['Succeeded']);
+  });
+
+  it("a claim of kind's `standard` class stays Pending (WaitForFirstConsumer) until a pod uses it, then is Bound to a local-path PV", async () => {
+    await client.apply({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'data', namespace: NS },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+    });
+    await sleep(400);
+    expect(sim.api.get('v1', 'PersistentVolumeClaim', NS, 'data')!.status?.phase ?? 'Pending').toBe(
+      'Pending',
+    );
+    expect(
+      sim.api
+        .list('v1', 'Event', NS)
+        .some((e) => e.involvedObject.name === 'data' && e.reason === 'WaitForFirstConsumer'),
+    ).toBe(true);
+    await client.apply(
+      statefulSet(
+        'user',
+        { command: ['sh', '-c', 'sleep 100'], volumeMounts: [{ name: 'd', mountPath: '/data' }] },
+        { volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'data' } }] },
+      ),
+    );
+    const bound = await until('Bound', () =>
+      sim.api.get('v1', 'PersistentVolumeClaim', NS, 'data')?.status?.phase === 'Bound'
+        ? sim.api.get('v1', 'PersistentVolumeClaim', NS, 'data')
+        : undefined,
+    );
+    expect(bound.spec.volumeName).toBe(`pvc-${bound.metadata.uid}`);
+    expect(
+      sim.api.get('v1', 'PersistentVolume', undefined, bound.spec.volumeName)!.spec.storageClassName,
+    ).toBe('standard');
+  });
+});
+
+it('service-link variables and $(VAR) expansion follow envvars.go and expansion.go (pure)', () => {
+  const vars = serviceLinkVars({
+    metadata: { name: 'nacos-mysql' },
+    spec: { clusterIP: '10.96.0.9', ports: [{ name: 'mysql', port: 3306, protocol: 'TCP' }] },
+  });
+  expect(vars).toEqual({
+    NACOS_MYSQL_SERVICE_HOST: '10.96.0.9',
+    NACOS_MYSQL_SERVICE_PORT: '3306',
+    NACOS_MYSQL_SERVICE_PORT_MYSQL: '3306',
+    NACOS_MYSQL_PORT: 'tcp://10.96.0.9:3306',
+    NACOS_MYSQL_PORT_3306_TCP: 'tcp://10.96.0.9:3306',
+    NACOS_MYSQL_PORT_3306_TCP_PROTO: 'tcp',
+    NACOS_MYSQL_PORT_3306_TCP_PORT: '3306',
+    NACOS_MYSQL_PORT_3306_TCP_ADDR: '10.96.0.9',
+  });
+  expect(
+    serviceLinkVars({ metadata: { name: 'h' }, spec: { clusterIP: 'None', ports: [{ port: 1 }] } }),
+  ).toEqual({});
+  const env: Record<string, string> = { POD_NAME: 'etcd-0' };
+  expect(expand('http://$(POD_NAME).x:2379 $$(POD_NAME) $(MISSING)', (n) => env[n])).toBe(
+    'http://etcd-0.x:2379 $(POD_NAME) $(MISSING)',
+  );
+});
