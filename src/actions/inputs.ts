@@ -21,17 +21,14 @@ export const input = (name: string): Setting<string> => fromInput(name, core.get
 /** A secret input (a kubeconfig's content, a key): masked before anything can print it. */
 export function secretInput(name: string): Setting<string> {
   const s = input(name);
-  if (s.value) {
-    core.setSecret(s.value);
-    addSecret(s.value);
-  }
+  addSecret(s.value); // once: the onSecret listener above hands it to core.setSecret
   return s;
 }
 
 /** The `kubeconfig` input: its content (from a secret) is masked, a path is not. */
 export function kubeconfigInput(): Setting<string> {
   const s = input('kubeconfig');
-  if (kubeconfigSource(s).content) core.setSecret(s.value);
+  kubeconfigSource(s); // registers content (not a path) as a secret
   return s;
 }
 
@@ -46,9 +43,9 @@ export function endpointLines(name: string): Setting<string[]> {
     const raw = line.slice(line.indexOf('=') + 1);
     try {
       const url = new URL(raw);
-      if (url.password) for (const p of [url.password, decodeURIComponent(url.password)]) core.setSecret(p);
+      if (url.password) for (const p of [url.password, decodeURIComponent(url.password)]) addSecret(p);
     } catch {
-      core.setSecret(raw);
+      addSecret(raw);
     }
   }
   return fromInput(name, lines);
