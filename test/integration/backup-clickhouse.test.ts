@@ -3,10 +3,11 @@
  * 24.8 speaks the same HTTP interface and Native format): backup, restore, drill, and its bounds.
  */
 import { createHash } from 'node:crypto';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { restoreOrder, type TableInfo } from '../../src/backup/sources/clickhouse.ts';
-import { clickhouseText, unescapeTsv } from '../../src/backup/sources/clickhouse-http.ts';
+import { clickhouseStream, clickhouseText, unescapeTsv } from '../../src/backup/sources/clickhouse-http.ts';
 import {
   describeWithServices,
   type RunningClickHouse,
@@ -200,6 +201,36 @@ describeWithServices(
         new RegExp(`ClickHouse http://127\\.0\\.0\\.1:${port}: no answer within 0\\.3s`),
       );
       expect(String(err)).not.toContain('pw-4711');
+      expect(Date.now() - t0).toBeLessThan(3000);
+    });
+
+    it('the bound is on silence, not on length: a slow query fails under a short bound and passes under a longer one (real server)', async () => {
+      const base = new URL(src.url);
+      const slow = 'SELECT sleep(0.6) FORMAT TabSeparated';
+      const err = await clickhouseText(base, slow, { timeoutMs: 200 }).catch((e: Error) => e);
+      expect(String(err)).toMatch(/no answer within 0\.2s/);
+      expect(await clickhouseText(base, slow, { timeoutMs: 3000 })).toBe('0\n');
+    });
+
+    it('an answer that stalls after its headers errors the stream within the bound (stand-in HTTP server that stops mid-body)', async () => {
+      const server = createHttpServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        res.write(Buffer.alloc(1000, 1)); // then nothing, connection kept open
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const port = (server.address() as { port: number }).port;
+      const t0 = Date.now();
+      const stream = await clickhouseStream(new URL(`http://127.0.0.1:${port}`), 'SELECT 1', {
+        timeoutMs: 300,
+      });
+      let got = 0;
+      const err = await (async () => {
+        for await (const c of stream) got += (c as Buffer).length;
+      })().catch((e: Error) => e);
+      server.closeAllConnections();
+      server.close();
+      expect(got).toBe(1000);
+      expect(String(err)).toMatch(/no answer within 0\.3s/);
       expect(Date.now() - t0).toBeLessThan(3000);
     });
 

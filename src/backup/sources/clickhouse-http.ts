@@ -1,12 +1,15 @@
 /**
- * ClickHouse's HTTP interface (port 8123), bounded: the answer's headers must come within
- * `timeoutMs`, and a streamed body may not stall for longer than that. The query goes in the
- * `query` URL parameter and data in the POST body (ClickHouse docs, "HTTP Interface"; the same on
- * 18.16 and 24.8). Errors carry ClickHouse's own message and the URL without credentials.
+ * ClickHouse's HTTP interface (port 8123), bounded: no activity — request body sent, answer
+ * received — for `timeoutMs` fails the call. The query goes in the `query` URL parameter and data
+ * in the POST body (ClickHouse docs, "HTTP Interface"; the same on 18.16 and 24.8). node:http, not
+ * fetch: undici's fixed 300 s headers timeout would cut a long `wait_end_of_query` SELECT or a
+ * big INSERT, and its `fetch failed` names nothing. Errors carry ClickHouse's own message and the
+ * URL without credentials.
  */
-import { Readable, Transform } from 'node:stream';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { type Readable, Transform } from 'node:stream';
 import { httpAuth } from './endpoint.ts';
-import { networkReason } from './http.ts';
 
 export const CLICKHOUSE_TIMEOUT_MS = 30_000;
 
@@ -14,79 +17,99 @@ export interface ClickHouseCall {
   /** Data for `INSERT … FORMAT X` queries. */
   body?: Readable;
   signal?: AbortSignal;
+  /** Longest silence in either direction (default 30 s). */
   timeoutMs?: number;
   /** Extra settings as URL parameters (e.g. `wait_end_of_query=1`). */
   settings?: Record<string, string>;
 }
 
 /** Runs one query; resolves with the answer's body as a stream (status 200), rejects otherwise. */
-export async function clickhouseStream(base: URL, sql: string, o: ClickHouseCall = {}): Promise<Readable> {
+export function clickhouseStream(base: URL, sql: string, o: ClickHouseCall = {}): Promise<Readable> {
   const { origin, headers } = httpAuth(base);
   const timeoutMs = o.timeoutMs ?? CLICKHOUSE_TIMEOUT_MS;
-  const abort = new AbortController();
-  const onAbort = () => abort.abort(o.signal?.reason);
-  o.signal?.addEventListener('abort', onAbort, { once: true });
-  let timer: NodeJS.Timeout | undefined;
-  let timedOut = false;
-  const arm = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      timedOut = true;
-      abort.abort();
-    }, timeoutMs);
-  };
-  const params = new URLSearchParams({ query: sql, ...o.settings });
   const where = `ClickHouse ${origin}`;
-  const fail = (err: unknown) =>
-    new Error(
-      `${where}: ${timedOut ? `no answer within ${timeoutMs / 1000}s` : networkReason(err, timeoutMs)} (query: ${sql.slice(0, 120)})`,
-      { cause: err },
-    );
-  arm();
-  let res: Response;
-  try {
-    res = await fetch(`${origin}/?${params}`, {
+  const url = new URL(`${origin}/?${new URLSearchParams({ query: sql, ...o.settings })}`);
+  return new Promise<Readable>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const why = (err: unknown) => {
+      const e = err as { code?: string; message?: string };
+      return new Error(`${where}: ${e?.code ?? e?.message ?? String(err)} (query: ${sql.slice(0, 120)})`, {
+        cause: err,
+      });
+    };
+    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, {
       method: 'POST',
-      headers,
-      body: o.body ? (o.body as unknown as AsyncIterable<Uint8Array>) : undefined,
-      // a streamed request body needs half duplex (fetch standard; undici enforces it)
-      ...(o.body ? { duplex: 'half' } : {}),
-      signal: abort.signal,
-    } as RequestInit);
-  } catch (err) {
-    clearTimeout(timer);
-    o.signal?.removeEventListener('abort', onAbort);
-    throw fail(err);
-  }
-  if (res.status !== 200 || !res.body) {
-    clearTimeout(timer);
-    o.signal?.removeEventListener('abort', onAbort);
-    const text = await res.text().catch(() => '');
-    throw new Error(`${where} answered HTTP ${res.status}: ${text.trim().split('\n')[0]?.slice(0, 400)}`);
-  }
-  const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
-  const done = () => {
-    clearTimeout(timer);
-    o.signal?.removeEventListener('abort', onAbort);
-  };
-  // every chunk re-arms the idle deadline; the end (or an error) disarms it
-  const out = new Transform({
-    transform(chunk, _enc, cb) {
+      headers: { ...headers, ...(o.body ? { 'transfer-encoding': 'chunked' } : { 'content-length': '0' }) },
+    });
+    let out: Transform | undefined;
+    // before the answer: the promise rejects; after it: the answer's stream errors
+    const stop = (err: Error) => {
+      clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
+      req.destroy();
+      if (out) out.destroy(err);
+      else if (!settled) {
+        settled = true;
+        reject(err);
+      }
+    };
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(
+        () =>
+          stop(new Error(`${where}: no answer within ${timeoutMs / 1000}s (query: ${sql.slice(0, 120)})`)),
+        timeoutMs,
+      );
+    };
+    const onAbort = () => stop(new Error(`${where}: aborted`));
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    req.on('error', (err) => stop(why(err)));
+    req.on('response', (res: IncomingMessage) => {
       arm();
-      cb(null, chunk);
-    },
-    flush(cb) {
-      done();
-      cb();
-    },
+      if (res.statusCode !== 200) {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          text += d;
+        });
+        res.on('end', () =>
+          stop(
+            new Error(
+              `${where} answered HTTP ${res.statusCode}: ${text.trim().split('\n')[0]?.slice(0, 400)}`,
+            ),
+          ),
+        );
+        return;
+      }
+      // every chunk re-arms the deadline; the end (or an error) disarms it
+      out = new Transform({
+        transform(chunk, _enc, cb) {
+          arm();
+          cb(null, chunk);
+        },
+        flush(cb) {
+          clearTimeout(timer);
+          o.signal?.removeEventListener('abort', onAbort);
+          cb();
+        },
+      });
+      res.on('error', (err) => stop(why(err)));
+      out.once('close', () => {
+        clearTimeout(timer);
+        if (!res.destroyed) res.destroy();
+      });
+      res.pipe(out);
+      settled = true;
+      resolve(out);
+    });
+    arm();
+    if (o.body) {
+      o.body.on('data', arm);
+      o.body.on('error', (err) => stop(why(err)));
+      o.body.pipe(req);
+    } else req.end();
   });
-  body.once('error', (err) => out.destroy(fail(err)));
-  out.once('close', () => {
-    done();
-    if (!body.destroyed) body.destroy();
-  });
-  body.pipe(out);
-  return out;
 }
 
 /** Runs one query and returns its whole answer as text (small answers: lists, counts, DDL). */

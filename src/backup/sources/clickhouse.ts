@@ -13,6 +13,7 @@
  */
 import type { Writable } from 'node:stream';
 import type { ArtifactRecord } from '../manifest.ts';
+import { DEFAULT_DUMP_IDLE_TIMEOUT_MS, dumpIdleTimeoutFromEnv } from '../pipeline.ts';
 import type { BackupContext, BackupSource, Fingerprint, RestoreContext } from '../types.ts';
 import { chIdent, chLiteral, clickhouseStream, clickhouseText, tsvRows } from './clickhouse-http.ts';
 import { stringListParam, unknownParams } from './common.ts';
@@ -30,6 +31,9 @@ export interface TableInfo {
   /** Rows when backed up (0 = no data artifact). */
   rows: number;
 }
+
+/** Bound for calls whose answer comes only at their end (a whole table's SELECT or INSERT). */
+const longMs = () => dumpIdleTimeoutFromEnv() || DEFAULT_DUMP_IDLE_TIMEOUT_MS;
 
 const full = (t: { database: string; table: string }) => `${chIdent(t.database)}.${chIdent(t.table)}`;
 const dataName = (t: { database: string; table: string }) =>
@@ -172,6 +176,8 @@ export const clickhouseSource: BackupSource = {
               clickhouseStream(base, `SELECT * FROM ${full(t)} FORMAT Native`, {
                 signal,
                 settings: { wait_end_of_query: '1' },
+                // the answer starts only once the whole query ran: the dump's idle bound, not 30 s
+                timeoutMs: longMs(),
               }),
             ),
           format: 'clickhouse-native',
@@ -217,7 +223,10 @@ export const clickhouseSource: BackupSource = {
     for (const a of ctx.record.artifacts.filter((x) => x.format === 'clickhouse-native')) {
       const t = { database: String(a.meta?.database), table: String(a.meta?.table) };
       ctx.log(`INSERT INTO ${t.database}.${t.table} FORMAT Native`);
-      await clickhouseText(base, `INSERT INTO ${full(t)} FORMAT Native`, { body: await ctx.open(a) });
+      await clickhouseText(base, `INSERT INTO ${full(t)} FORMAT Native`, {
+        body: await ctx.open(a),
+        timeoutMs: longMs(),
+      });
       await ctx.verified(a);
       rows += Number(a.meta?.rows ?? 0);
     }
