@@ -2,8 +2,9 @@
  * ClickHouse's HTTP interface (port 8123), bounded: no activity — request body sent, answer
  * received — for `timeoutMs` fails the call. The query goes in the `query` URL parameter and data
  * in the POST body (ClickHouse docs, "HTTP Interface"; the same on 18.16 and 24.8). node:http, not
- * fetch: undici's fixed 300 s headers timeout would cut a long `wait_end_of_query` SELECT or a
- * big INSERT, and its `fetch failed` names nothing. Errors carry ClickHouse's own message and the
+ * fetch: the global fetch's undici client waits 300 s for headers by default (nodejs/undici
+ * `docs/docs/api/Client.md`, `headersTimeout: 300e3`), which would cut a long `wait_end_of_query`
+ * SELECT or a big INSERT, and its `fetch failed` names nothing. Errors carry ClickHouse's own message and the
  * URL without credentials.
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
