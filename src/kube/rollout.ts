@@ -9,6 +9,7 @@ import type { Obj } from '../plan/conditions.ts';
 import {
   controlledBy,
   type Previous,
+  podsToForce,
   previousOfDeployment,
   previousOfStatefulSet,
   rollbackObject,
@@ -23,6 +24,14 @@ export interface RollbackResult {
   message: string;
   /** True when the template already was the previous one (kubectl: "skipped rollback"). */
   skipped?: boolean;
+}
+
+/** Deletes the pods a StatefulSet would wait on forever after a revert (see podsToForce). */
+async function forceBrokenPods(client: KubeClient, set: Obj, revision: string): Promise<string[]> {
+  const pods = await client.list('v1', 'Pod', set.metadata.namespace, selectorString(set));
+  const broken = podsToForce(set, pods.items, revision);
+  for (const p of broken) await client.delete({ apiVersion: 'v1', kind: 'Pod', metadata: p.metadata });
+  return broken.map((p) => `Pod/${p.metadata.name}`);
 }
 
 /** `matchLabels` as a label selector string; expressions are checked by controller ownership. */
@@ -69,7 +78,14 @@ export async function rollBack(client: KubeClient, applied: KubeObject): Promise
     if (sameTemplate(prev.template, live.spec?.template ?? {}))
       return { ok: true, skipped: true, message: `${ref} already runs the template of ${restored}` };
     await client.apply(rollbackObject(applied, prev.template));
-    return { ok: true, message: `${ref} rolled back to the template of ${restored}` };
+    const forced =
+      live.kind === 'StatefulSet' && prev.name ? await forceBrokenPods(client, live, prev.name) : [];
+    return {
+      ok: true,
+      message: `${ref} rolled back to the template of ${restored}${
+        forced.length ? `; deleted ${forced.join(', ')} (not Ready on the bad revision: forced rollback)` : ''
+      }`,
+    };
   } catch (err) {
     return { ok: false, message: `${ref}: rollback failed: ${describeApiError(err)}` };
   }

@@ -28,7 +28,7 @@ export const controlledBy = (o: Obj, owner: Obj): boolean =>
   );
 
 export type Previous =
-  | { ok: true; template: Obj; revision: number; source: string }
+  | { ok: true; template: Obj; revision: number; source: string; name?: string }
   | { ok: false; reason: string };
 
 const revisionOfRs = (rs: Obj): number | undefined => {
@@ -71,7 +71,29 @@ export function previousOfStatefulSet(set: Obj, revisions: readonly Obj[]): Prev
   if (!template || typeof template !== 'object')
     return { ok: false, reason: `ControllerRevision/${prev.metadata?.name} holds no spec.template` };
   delete template.$patch;
-  return { ok: true, template, revision: prev.revision, source: `ControllerRevision/${prev.metadata?.name}` };
+  return {
+    ok: true,
+    template,
+    revision: prev.revision,
+    source: `ControllerRevision/${prev.metadata?.name}`,
+    name: prev.metadata?.name,
+  };
+}
+
+/**
+ * A StatefulSet under OrderedReady waits for a broken pod to become Ready before it replaces it,
+ * also after the template was reverted (kubernetes/kubernetes#67250; docs "StatefulSets → Forced
+ * rollback": "you must also delete any Pods that StatefulSet had already attempted to run with the
+ * bad configuration"). These are the pods to delete: controlled by the set, of another revision than
+ * the restored one, not Ready.
+ */
+export function podsToForce(set: Obj, pods: readonly Obj[], restoredRevision: string): Obj[] {
+  return pods.filter(
+    (p) =>
+      controlledBy(p, set) &&
+      p.metadata?.labels?.['controller-revision-hash'] !== restoredRevision &&
+      !(p.status?.conditions ?? []).some((c: Obj) => c.type === 'Ready' && c.status === 'True'),
+  );
 }
 
 /** Templates equal but for the pod-template-hash label (kubectl `equalIgnoreHash`), compared as JSON. */

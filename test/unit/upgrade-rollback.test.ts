@@ -211,6 +211,45 @@ describe('rollBack against the API stand-in (revisions written by the test as th
     );
   });
 
+  it('StatefulSet stuck on a broken pod: the revert also deletes the pods not Ready on the bad revision (forced rollback, kubernetes/kubernetes#67250)', async () => {
+    const client = await start();
+    const applied = statefulSet('postgres:99');
+    const live = api.put(applied);
+    api.put(controllerRevision(live, 'old', 1, 'postgres:16.4'));
+    api.put(controllerRevision(live, 'new', 2, 'postgres:99'));
+    const pod = (name: string, revision: string, ready: boolean) =>
+      api.put({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          name,
+          namespace: NS,
+          labels: { 'app.kubernetes.io/name': 'postgres', 'controller-revision-hash': revision },
+          ownerReferences: [
+            {
+              apiVersion: 'apps/v1',
+              kind: 'StatefulSet',
+              name: 'postgres',
+              uid: live.metadata.uid,
+              controller: true,
+            },
+          ],
+        },
+        spec: { containers: [{ name: 'postgres', image: 'x' }] },
+        status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
+      });
+    pod('postgres-2', 'postgres-new', false); // ImagePullBackOff on the bad revision
+    pod('postgres-1', 'postgres-new', true); // ready on the bad revision: the controller replaces it itself
+    pod('postgres-0', 'postgres-old', false); // the restored revision, still starting
+    const r = await rollBack(client, applied);
+    expect(r.message).toBe(
+      'StatefulSet/postgres rolled back to the template of ControllerRevision/postgres-old (revision 1); deleted Pod/postgres-2 (not Ready on the bad revision: forced rollback)',
+    );
+    expect(api.get('v1', 'Pod', NS, 'postgres-2')).toBeUndefined();
+    expect(api.get('v1', 'Pod', NS, 'postgres-1')).toBeDefined();
+    expect(api.get('v1', 'Pod', NS, 'postgres-0')).toBeDefined();
+  });
+
   it('no history, a paused Deployment, an unreachable server: not ok, with the reason', async () => {
     const client = await start();
     const applied = deployment('grafana:12');
