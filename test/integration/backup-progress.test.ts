@@ -1,4 +1,7 @@
 /** Progress lines of a real backup and restore (PostgreSQL 15, s3rver), with a short interval. */
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   describeWithServices,
@@ -7,6 +10,7 @@ import {
   type RunningS3,
   startPostgres,
   startS3,
+  tempDir,
 } from '../harness/services.ts';
 import { kindling } from './backup-helpers.ts';
 
@@ -85,4 +89,29 @@ describeWithServices('backup and restore progress (real PostgreSQL 15, s3rver)',
     expect(quiet.code, quiet.stderr).toBe(0);
     expect(quiet.stderr).not.toMatch(/MiB done/);
   }, 120_000);
+
+  it('the backup action prints the same lines in its log (src/actions/backup/index.ts run as the runner starts it)', async () => {
+    const dir = tempDir('progress-action');
+    for (const f of ['output', 'summary']) writeFileSync(join(dir, f), '');
+    const r = spawnSync(process.execPath, ['src/actions/backup/index.ts'], {
+      encoding: 'utf8',
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        GITHUB_OUTPUT: join(dir, 'output'),
+        GITHUB_STEP_SUMMARY: join(dir, 'summary'),
+        KINDLING_PROGRESS_INTERVAL: '20ms',
+        INPUT_TARGET: 'local',
+        INPUT_ENDPOINTS: `postgres=${pg.url}`,
+        INPUT_COMPONENTS: 'postgres',
+        INPUT_STORE: 's3://backups/progress-action',
+        'INPUT_S3-ENDPOINT': s3.endpoint,
+        'INPUT_ACCESS-KEY-ID': 'S3RVER',
+        'INPUT_SECRET-ACCESS-KEY': 'S3RVER',
+      },
+      timeout: 120_000,
+    });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(progressLine('postgres: identity\\.pgdump\\.zst'));
+  }, 150_000);
 });
