@@ -6,12 +6,12 @@
 import * as core from '@actions/core';
 import { type BackupRun, backup } from '../../app/backup.ts';
 import { bool } from '../../app/settings.ts';
-import { backupMarkdown, componentBytes, drillText, pruneText } from '../../backup/report.ts';
+import { componentBytes } from '../../backup/report.ts';
 import { formatDuration } from '../../util/duration.ts';
 import { errorMessage } from '../../util/errors.ts';
-import { redact } from '../../util/redact.ts';
 import { syncFailureIssue } from '../failure-issue.ts';
 import { catalogInput, endpointLines, fail, input, inputs, kubeconfigInput, secretInput } from '../inputs.ts';
+import { runSummary } from './summary.ts';
 
 export async function run(): Promise<void> {
   try {
@@ -49,23 +49,9 @@ async function publish(run: BackupRun): Promise<void> {
   core.setOutput('duration', o ? formatDuration(o.durationMs) : '');
   core.setOutput('ok', String(!run.error));
   core.setOutput('restore-time', run.drill ? formatDuration(run.drill.restoreMs) : '');
-  const parts = [
-    o
-      ? backupMarkdown(o, core.getInput('store'), core.getInput('s3-endpoint') || undefined)
-      : '## ❌ Backup failed\n',
-  ];
-  if (run.notApplicable.length)
-    parts.push(`\nNot applicable (no backups in the catalog): ${run.notApplicable.join(', ')}\n`);
-  if (run.drill)
-    parts.push(
-      `\n**Restore drill** ${run.drill.ok ? 'passed' : 'FAILED'}\n\n\`\`\`\n${drillText(run.drill)}\n\`\`\`\n`,
-    );
-  if (run.pruned)
-    parts.push(
-      `\n<details><summary>Retention</summary>\n\n\`\`\`\n${pruneText(run.pruned, false)}\n\`\`\`\n</details>\n`,
-    );
-  if (run.error) parts.push(`\n\`\`\`\n${redact(run.error.message)}\n\`\`\`\n`);
-  await core.summary.addRaw(parts.join('')).write();
+  await core.summary
+    .addRaw(runSummary(run, core.getInput('store'), core.getInput('s3-endpoint') || undefined))
+    .write();
 }
 
 async function failureIssue(run: BackupRun): Promise<void> {
