@@ -1,7 +1,15 @@
 import type { CheckSpec } from '../catalog/types.ts';
 import { promqlErrors } from '../manifests/promql.ts';
 import { expectKeys, expectOf, requireString, unknownKeys } from './params.ts';
-import { notReady, type Outcome, type ParamProblem, type Probe, pass, wrong } from './types.ts';
+import {
+  notReady,
+  type Outcome,
+  type ParamProblem,
+  type Probe,
+  type ProbeContext,
+  pass,
+  wrong,
+} from './types.ts';
 
 const EXPECT_KEYS = ['minSeries', 'value'];
 const COMPARE = /^\s*(>=|<=|==|!=|>|<)\s*([-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?)\s*$/;
@@ -52,13 +60,34 @@ export const metricsProbe: Probe = {
     const query = (q: string) => instantQuery(ctx.url!, q, ctx.signal, ctx.timeoutMs);
     const [result, targets] = await Promise.all([
       query(String(ctx.check.query)),
-      ctx.check.targets ? query(String(ctx.check.targets)) : Promise.resolve(undefined),
+      ctx.check.targets ? sharedQuery(ctx, String(ctx.check.targets)) : Promise.resolve(undefined),
     ]);
     if ('outcome' in result) return result.outcome;
     if (targets && 'outcome' in targets) return targets.outcome;
     return judgeSeries(ctx.check, result.samples, targets?.samples);
   },
 };
+
+/** How long checks running at once share one answer to the same targets query (a retry asks anew). */
+const SHARE_MS = 250;
+
+/**
+ * The checks of one component name the same targets (`up{service="redis"}`): within a run they share
+ * one request for it (each request costs Prometheus ~1 ms; a port-forward, a stream each).
+ */
+function sharedQuery(ctx: ProbeContext, q: string): Promise<QueryResult> {
+  const ask = () => instantQuery(ctx.url!, q, ctx.signal, ctx.timeoutMs);
+  if (!ctx.scope) return ask();
+  const key = `metrics ${ctx.url!.origin} ${q}`;
+  return ctx.scope.reuse(
+    key,
+    () => {
+      setTimeout(() => ctx.scope?.forget(key), SHARE_MS).unref();
+      return ask();
+    },
+    async () => {},
+  );
+}
 
 /** Decides pass / fail / not-ready from a query's samples and the targets' `up` samples (pure). */
 export function judgeSeries(

@@ -275,3 +275,61 @@ export async function promQuery(
   };
   return body.data.result;
 }
+
+export interface Monitoring {
+  prometheus: Awaited<ReturnType<typeof startStackPrometheus>>;
+  alertmanager: Proc;
+  /** `COMPONENT.metrics` → this Prometheus, for every component with metrics checks. */
+  endpoints: Map<string, URL>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The stack's Prometheus and Alertmanager with the Debian exporters on `postgresUrl` and `redisUrl`
+ * and the named metric stand-ins (Milvus, kafka_exporter, ClickHouse 24.8), every target scraped.
+ */
+export async function startMonitoring(postgresUrl: string, redisUrl: string): Promise<Monitoring> {
+  const { clickhouseMetricsStandIn, kafkaExporterStandIn, milvusMetricsStandIn } = await import(
+    '../standins/metrics-standins.ts'
+  );
+  const config = await renderedMonitoring('kind');
+  const dsn = new URL(postgresUrl);
+  dsn.searchParams.set('sslmode', 'disable');
+  const [pgExporter, redisExporter, webhook, milvus, kafka, clickhouse] = await Promise.all([
+    startPostgresExporter(dsn.href),
+    startRedisExporter(redisUrl),
+    startWebhook(),
+    milvusMetricsStandIn(),
+    kafkaExporterStandIn(),
+    clickhouseMetricsStandIn(),
+  ]);
+  const alertmanager = await startStackAlertmanager(config, webhook.url);
+  const targets: Target[] = [
+    { address: `127.0.0.1:${pgExporter.port}`, service: 'postgres', pod: 'postgres-0' },
+    { address: `127.0.0.1:${redisExporter.port}`, service: 'redis', pod: 'redis-0' },
+    { address: `127.0.0.1:${milvus.port}`, service: 'milvus', pod: 'milvus-0' },
+    { address: `127.0.0.1:${kafka.port}`, service: 'kafka-exporter', pod: 'kafka-exporter-0' },
+    { address: `127.0.0.1:${clickhouse.port}`, service: 'clickhouse', pod: 'clickhouse-0' },
+  ];
+  const prometheus = await startStackPrometheus(config, targets, alertmanager.url);
+  await waitFor(
+    'every target scraped three times',
+    async () =>
+      (await promQuery(prometheus.url, 'count_over_time(up[1m]) >= 3 and up == 1')).length === targets.length,
+    30_000,
+  );
+  return {
+    prometheus,
+    alertmanager,
+    endpoints: new Map(
+      ['postgres', 'redis', 'milvus', 'kafka', 'clickhouse'].map((c) => [
+        `${c}.metrics`,
+        new URL(prometheus.url),
+      ]),
+    ),
+    stop: async () => {
+      await Promise.all([prometheus.stop(), alertmanager.stop(), pgExporter.stop(), redisExporter.stop()]);
+      await Promise.all([webhook.stop(), milvus.stop(), kafka.stop(), clickhouse.stop()]);
+    },
+  };
+}

@@ -30,7 +30,15 @@ export const PG_PASSWORD = 'pg-S3cret-4711';
 export const GRAFANA_PASSWORD = 'gf-S3cret-0815';
 export const NACOS_PASSWORD = 'nacos-Adm1n-4711';
 export const SEED_BUCKETS = ['documents', 'multimodal', 'milvus-bucket', 'backups'];
-export const REDIS_SEED_CONFIG = ['--maxmemory-policy', 'allkeys-lru', '--appendonly', 'yes'];
+// the seed's Redis: maxmemory 2gb (redis/metric-memory compares against it), allkeys-lru, AOF
+export const REDIS_SEED_CONFIG = [
+  '--maxmemory',
+  '2gb',
+  '--maxmemory-policy',
+  'allkeys-lru',
+  '--appendonly',
+  'yes',
+];
 
 export interface StackFixture {
   stack: Stack;

@@ -127,3 +127,43 @@ describe('verify summary: the seed metrics table', () => {
     ]);
   });
 });
+
+describe('metrics check: the same targets query is asked once by checks running together', () => {
+  it('three checks of one component make four requests, not six; a later attempt asks again', async () => {
+    const { createServer } = await import('node:http');
+    const { createScope } = await import('../../src/probes/scope.ts');
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      const q = new URL(req.url!, 'http://x').searchParams.get('query')!;
+      seen.push(q);
+      const result = [{ metric: { instance: 'r:9121', pod: 'redis-0' }, value: [1, '1'] }];
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = new URL(`http://127.0.0.1:${(server.address() as { port: number }).port}`);
+    const scope = createScope();
+    const run = (query: string) =>
+      metricsProbe.run({
+        component: { name: 'redis' } as never,
+        check: check({ query, targets: 'up{service="redis"}' }),
+        url,
+        namespace: 'ns',
+        signal: new AbortController().signal,
+        timeoutMs: 2000,
+        scope,
+      });
+    try {
+      const outcomes = await Promise.all(['a', 'b', 'c'].map(run));
+      expect(outcomes.map((o) => o.kind)).toEqual(['pass', 'pass', 'pass']);
+      expect(seen.filter((q) => q === 'up{service="redis"}')).toHaveLength(1);
+      expect(seen).toHaveLength(4);
+      await new Promise((r) => setTimeout(r, 300));
+      await run('a');
+      expect(seen.filter((q) => q === 'up{service="redis"}')).toHaveLength(2);
+    } finally {
+      await scope.closeAll();
+      server.close();
+    }
+  });
+});
