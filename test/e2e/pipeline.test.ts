@@ -1,0 +1,102 @@
+/**
+ * The PR pipeline end to end (pr-validation.yml → reusable-validate-deploy.yml) on the simulated
+ * cluster (test/sim, a stand-in cluster whose pods are real PostgreSQL, Redis, MariaDB, etcd and
+ * s3rver processes and stand-in Nacos/Milvus/MinIO servers), through the action entries as the
+ * runner starts them. `npm run e2e` runs the same pipeline and prints its summary.
+ *
+ * Two defects of current main show here and are asserted as they are, so that fixing them turns
+ * these tests red and they get flipped (see the test names):
+ * - verify: the catalog's `metrics` checks of postgres, redis and milvus query Prometheus, which the
+ *   minimal profile does not deploy (`services "prometheus" not found`);
+ * - drill: restoring the PostgreSQL globals replaces the scratch server's superuser password with
+ *   the cluster's, so the drill's next connection (password `drill`) is refused.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type PipelineResult, runPipeline } from './pipeline.ts';
+import { describeWithSim } from './sim-available.ts';
+import { summarize } from './summary.ts';
+
+const MINIMAL = ['postgres', 'redis', 'nacos-mysql', 'etcd', 'minio', 'nacos', 'milvus'];
+
+describeWithSim(
+  'PR pipeline on the simulated cluster: minimal profile (stand-in cluster, real action entries)',
+  () => {
+    let r: PipelineResult;
+    beforeAll(async () => {
+      const t0 = Date.now();
+      r = await runPipeline({ verifyTimeout: '20s', continueAfterVerify: true });
+      console.log(`${summarize(r)}\ntotal ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    }, 240_000);
+    afterAll(() => r?.cleanup());
+
+    const step = (name: string) => r.steps.find((s) => s.name === name);
+
+    it('validate passes on the real manifests', () => {
+      expect(step('validate')?.ok).toBe(true);
+    });
+
+    it('deploy brings the minimal profile (with minio) up: every component ready, time-to-ready reported', () => {
+      expect(r.deploy?.code).toBe(0);
+      expect([...r.components].sort()).toEqual([...MINIMAL].sort());
+      const ttr = JSON.parse(r.deploy?.outputs['time-to-ready'] ?? '{}');
+      expect(Object.keys(ttr).sort()).toEqual([...MINIMAL].sort());
+    });
+
+    it('verify: every check passes except the metrics checks, which need the Prometheus the minimal profile lacks (current main; flip when fixed)', () => {
+      const report = JSON.parse(readFileSync(join(r.diagnosticsDir, 'verify.json'), 'utf8'));
+      const failed: { check: string; message: string }[] = report.results.filter(
+        (x: { status: string }) => x.status !== 'pass',
+      );
+      expect(report.passed).toBeGreaterThanOrEqual(18);
+      expect(failed.length).toBe(report.failed);
+      expect(failed.length).toBeGreaterThan(0);
+      for (const f of failed)
+        expect(`${f.check}: ${f.message}`).toMatch(/^metric-[a-z-]+: .*services "prometheus" not found/);
+    });
+
+    it('backup into the in-cluster MinIO writes every component of the selection', () => {
+      expect(r.backup?.code).toBe(0);
+      expect(r.backup?.outputs['backup-id']).toMatch(/^\d{8}T\d{6}Z-/);
+      const bytes = JSON.parse(r.backup?.outputs.bytes ?? '{}');
+      expect(Object.keys(bytes).sort()).toEqual([
+        'etcd',
+        'milvus',
+        'minio',
+        'nacos-mysql',
+        'postgres',
+        'redis',
+      ]);
+    });
+
+    it('drill: every artifact re-hashed; the PostgreSQL restore is refused by the scratch server after the globals replace its password (current main; flip when fixed)', () => {
+      expect(r.drill?.stdout).toMatch(/13\/13 artifact\(s\) match the manifest/);
+      expect(`${r.drill?.stdout}${r.drill?.stderr}`).toMatch(
+        /password authentication failed for user "postgres"/,
+      );
+    });
+
+    it('runs within the budget (3 minutes on 2 cores)', () => {
+      const total = r.steps.reduce((n, s) => n + s.ms, 0);
+      expect(total).toBeLessThan(180_000);
+    });
+  },
+);
+
+describeWithSim(
+  'PR pipeline on the simulated cluster: a selection from changed files (stand-in cluster)',
+  () => {
+    let r: PipelineResult;
+    beforeAll(async () => {
+      r = await runPipeline({ changedFiles: ['manifests/base/redis.yaml'], deployOnly: true });
+    }, 180_000);
+    afterAll(() => r?.cleanup());
+
+    it('changed-components.ts maps manifests/base/redis.yaml to redis (+ minio for the pipeline), and deploy brings exactly those up', () => {
+      expect(r.steps.find((s) => s.name === 'select')?.detail).toMatch(/components=redis,minio/);
+      expect(r.deploy?.code).toBe(0);
+      expect([...r.components].sort()).toEqual(['minio', 'redis']);
+    });
+  },
+);
