@@ -13,7 +13,8 @@ import type { KubeObject } from './render.ts';
  * - every alert carries the labels Alertmanager groups by (`route.group_by`), from the rule's labels,
  *   Prometheus' `external_labels` or the labels its expression keeps;
  * - labels the routes and inhibitions match on (severity) are set, with a value some matcher takes;
- * - every receiver a route names exists.
+ * - every receiver a route names exists;
+ * - every panel query of a Grafana dashboard (`*.json` keys) parses.
  * Files are recognised by their shape (Prometheus' and Alertmanager's documented formats), not by name.
  */
 
@@ -206,7 +207,7 @@ interface ConfigText {
   text: string;
 }
 
-function configTexts(objects: readonly KubeObject[]): ConfigText[] {
+function configTexts(objects: readonly KubeObject[], keyPattern = /\.ya?ml$/): ConfigText[] {
   const out: ConfigText[] = [];
   for (const o of objects) {
     if (o.kind !== 'ConfigMap' && o.kind !== 'Secret') continue;
@@ -214,7 +215,7 @@ function configTexts(objects: readonly KubeObject[]): ConfigText[] {
       const d = (o as Record<string, unknown>)[field];
       if (!isRecord(d)) continue;
       for (const [key, v] of Object.entries(d)) {
-        if (typeof v !== 'string' || !/\.ya?ml$/.test(key)) continue;
+        if (typeof v !== 'string' || !keyPattern.test(key)) continue;
         const value = o.kind === 'Secret' && field === 'data' ? Buffer.from(v, 'base64').toString('utf8') : v;
         out.push({ object: o, field, key, text: value });
       }
@@ -472,6 +473,52 @@ export function ruleProblems(objects: readonly KubeObject[], locator: Locator): 
           });
       }
     }
+  }
+  out.push(...dashboardProblems(objects, locator));
+  return out;
+}
+
+/**
+ * Grafana dashboards in ConfigMaps (`*.json` keys holding a dashboard model: `panels`, rows nest
+ * theirs): every Prometheus target's `expr` parses, reported at its line in the JSON.
+ */
+export function dashboardProblems(objects: readonly KubeObject[], locator: Locator): Problem[] {
+  const out: Problem[] = [];
+  for (const t of configTexts(objects, /\.json$/)) {
+    const at = locator.locate(t.object, [t.field, t.key]);
+    const block = isBlockValue(locator, t) ? 1 : 0;
+    let model: unknown;
+    try {
+      model = JSON.parse(t.text);
+    } catch (err) {
+      if (/^\s*\{/.test(t.text))
+        out.push({
+          severity: 'error',
+          file: at.file,
+          line: at.line,
+          rule: 'promql',
+          message: `ConfigMap ${text(t.object.metadata?.name)} ${t.key}: not valid JSON: ${(err as Error).message}`,
+        });
+      continue;
+    }
+    if (!isRecord(model) || !Array.isArray(model.panels)) continue;
+    const lines = t.text.split('\n');
+    const panels = (list: unknown[]): Record<string, unknown>[] =>
+      list.filter(isRecord).flatMap((p) => [p, ...(Array.isArray(p.panels) ? panels(p.panels) : [])]);
+    for (const p of panels(model.panels))
+      for (const target of Array.isArray(p.targets) ? p.targets.filter(isRecord) : []) {
+        if (typeof target.expr !== 'string') continue;
+        const errors = promqlErrors(target.expr);
+        if (!errors.length) continue;
+        const i = lines.findIndex((l) => l.includes(JSON.stringify(target.expr)));
+        out.push({
+          severity: 'error',
+          file: at.file,
+          line: at.line !== undefined ? at.line + block + Math.max(0, i) : undefined,
+          rule: 'promql',
+          message: `dashboard "${text(model.title)}" (ConfigMap ${text(t.object.metadata?.name)} ${t.key}), panel "${text(p.title)}": PromQL syntax error at column ${errors[0]!.at + 1}: ${errors[0]!.message}`,
+        });
+      }
   }
   return out;
 }

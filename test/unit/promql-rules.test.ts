@@ -109,6 +109,26 @@ describeWithKubectl(
       }
     });
 
+    it('a broken panel query of a provisioned dashboard is an error at its line in the JSON', async () => {
+      const b = brokenCopy(
+        'base/dashboards.yaml',
+        '"expr": "kafka_brokers{service=\\"kafka-exporter\\"}"',
+        '"expr": "kafka_brokers{service=\\"kafka-exporter\\""',
+      );
+      try {
+        const found = (await validateStack({ catalog: b.catalog })).problems.filter(
+          (p) => p.rule === 'promql',
+        );
+        expect(found).toHaveLength(1);
+        expect(found[0]!.file).toMatch(/base\/dashboards\.yaml$/);
+        expect(found[0]!.line).toBe(lineOf(b.file, '"expr": "kafka_brokers{service=\\"kafka-exporter\\""'));
+        expect(found[0]!.message).toContain('dashboard "Kafka"');
+        expect(found[0]!.message).toContain('panel "Brokers"');
+      } finally {
+        b.cleanup();
+      }
+    });
+
     it('a syntax error inside a multi-line expression is reported at that very line', async () => {
       const b = brokenCopy(
         RULES,
