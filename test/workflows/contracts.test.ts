@@ -1,13 +1,15 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: GitHub `${{ }}` expressions are test data here
 // Issue #16 defect 9: calls between files, checked against the callee's contract.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { localActionProblems, workflowCallProblems } from './contracts.ts';
 import { loadWorkflows, parseWorkflow } from './workflows.ts';
 
 const REPO = process.cwd();
 
+const all = loadWorkflows();
+
 describe('local calls honour their contracts', () => {
-  const all = loadWorkflows();
   it('every uses: ./.github/workflows/… matches the callee’s workflow_call inputs, secrets and outputs', () => {
     const calls = all.flatMap((w) => [...w.text.matchAll(/uses: \.\/\.github\/workflows\//g)]);
     expect(calls.length).toBeGreaterThanOrEqual(3); // pr-validation, deploy, nightly-backup
@@ -17,6 +19,23 @@ describe('local calls honour their contracts', () => {
     const calls = all.flatMap((w) => [...w.text.matchAll(/uses: \.\/(\.kindling\/)?actions\//g)]);
     expect(calls.length).toBeGreaterThanOrEqual(5);
     expect(localActionProblems(all, REPO)).toEqual([]);
+  });
+});
+
+describe('the README’s workflow examples call the reusable workflows as their contracts say', () => {
+  it('each ```yaml example with `uses: OWNER/kindling/.github/workflows/…` passes the same check', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const examples = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)]
+      .map((m) => m[1]!)
+      .filter((y) => /uses: OWNER\/kindling\/\.github\/workflows\//.test(y))
+      .map((y, i) =>
+        parseWorkflow(
+          `README.md example ${i + 1}`,
+          y.replace(/OWNER\/kindling\/(\.github\/workflows\/[\w.-]+)@REF/g, './$1'),
+        ),
+      );
+    expect(examples.length).toBeGreaterThanOrEqual(2);
+    expect(workflowCallProblems([...all, ...examples]).filter((p) => p.startsWith('README'))).toEqual([]);
   });
 });
 
