@@ -113,8 +113,8 @@ export interface DeploySettings extends RolloutSettings {
 
 export interface DeployHooks {
   log?: (component: string, message: string) => void;
-  /** Verify progress, one call per check as it finishes. */
-  onCheck?: (r: CheckResult) => void;
+  /** Verify progress: each component once its checks have settled. */
+  onComponent?: (component: string, results: readonly CheckResult[]) => void;
   /** The kubeconfig and context in use, as soon as they are known (before the rollout can fail). */
   onKubeconfig?: (path: string | undefined, context: string) => void;
 }
@@ -171,7 +171,7 @@ export async function rollout(
     target: 'kube',
     cluster: new KubeCluster(kubeConfig),
     timeoutMs: parseDuration(POST_DEPLOY_VERIFY_TIMEOUT),
-    ...(hooks.onCheck ? { onResult: hooks.onCheck } : {}),
+    ...(hooks.onComponent ? { onComponent: hooks.onComponent } : {}),
   });
   return { ...out, verified: report, ...(report.ok ? {} : { error: failure(report) }) };
 }

@@ -38,6 +38,8 @@ export interface VerifyOptions {
   access?: Target;
   /** Called as each check finishes (results arrive in completion order). */
   onResult?: (result: CheckResult) => void;
+  /** Called once per component when its last check has settled, with all of its results. */
+  onComponent?: (component: string, results: readonly CheckResult[]) => void;
   /** Backoff tuning (tests). */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
@@ -64,17 +66,30 @@ export async function verifyStack(options: VerifyOptions): Promise<VerifyReport>
   const scope = createScope();
   const startedAt = new Date();
   const t0 = performance.now();
+  // one result per check, or one `*` row for a local component without any endpoint given
+  const noEndpoint = (c: Component) => {
+    const withEndpoint = c.checks.filter((k) => probes[k.type]?.usesEndpoint);
+    return (
+      options.target === 'local' &&
+      withEndpoint.length > 0 &&
+      !withEndpoint.some((k) => target.has(c, endpointOf(c, k)!))
+    );
+  };
+  const planned = new Map(components.map((c) => [c.name, noEndpoint(c) ? 1 : c.checks.length]));
+  if (options.target === 'kube' && options.namespaceChecks !== false) planned.set(NAMESPACE_COMPONENT, 3);
+  const settled = new Map<string, CheckResult[]>();
   const emit = (r: CheckResult) => {
     options.onResult?.(r);
+    const soFar = [...(settled.get(r.component) ?? []), r];
+    settled.set(r.component, soFar);
+    if (soFar.length === planned.get(r.component)) options.onComponent?.(r.component, soFar);
     return r;
   };
 
   const immediate: CheckResult[] = [];
   const tasks: (() => Promise<CheckResult>)[] = [];
   for (const component of components) {
-    const endpointChecks = component.checks.filter((c) => probes[c.type]?.usesEndpoint);
-    const reachable = endpointChecks.filter((c) => target.has(component, endpointOf(component, c)!));
-    if (options.target === 'local' && endpointChecks.length > 0 && reachable.length === 0) {
+    if (noEndpoint(component)) {
       immediate.push(
         emit(skipped(component.name, '*', 'component', 'not checked: no --endpoint given', 'not-checked')),
       );
@@ -329,7 +344,7 @@ export const POST_DEPLOY_VERIFY_TIMEOUT = '2m';
  */
 export async function verify(
   s: VerifySettings,
-  hooks: { onResult?: (r: CheckResult) => void } = {},
+  hooks: Pick<VerifyOptions, 'onResult' | 'onComponent'> = {},
 ): Promise<VerifyOutcome> {
   return speaking(s, VERIFY_FLAGS, async () => {
     const stack = loadCatalog(s.catalog);
@@ -350,6 +365,7 @@ export async function verify(
       timeoutMs,
       concurrency,
       ...(hooks.onResult ? { onResult: hooks.onResult } : {}),
+      ...(hooks.onComponent ? { onComponent: hooks.onComponent } : {}),
     });
     if (json) writeReportFile(json, toJson(report));
     if (junit) writeReportFile(junit, toJunit(report));

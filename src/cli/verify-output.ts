@@ -9,8 +9,23 @@ import { useColour } from './colour.ts';
 export const progressLine = (r: CheckResult): string =>
   `  ${r.status.toUpperCase()} ${r.component}/${r.check}${r.status === 'skip' ? '' : ` (${formatDuration(r.durationMs)}, ${r.attempts} attempt${r.attempts === 1 ? '' : 's'})`}`;
 
-export const printProgress = (r: CheckResult): void => {
-  process.stderr.write(`${progressLine(r)}\n`);
+/** One line per component once all of its checks have settled (pure). */
+export function componentLine(name: string, results: readonly CheckResult[]): string {
+  const count = (s: CheckResult['status']) => results.filter((r) => r.status === s).length;
+  const [failed, passed, skipped] = [count('fail'), count('pass'), count('skip')];
+  const parts = [
+    failed ? `${failed} failed` : '',
+    passed ? `${passed} passed` : '',
+    skipped ? `${skipped} skipped` : '',
+  ].filter(Boolean);
+  const slowest = Math.max(0, ...results.map((r) => r.durationMs));
+  const mark = failed ? 'FAIL' : passed ? 'ok' : 'skip';
+  return `  ${mark.padEnd(4)} ${name}: ${parts.join(', ')}${slowest ? ` (${formatDuration(slowest)})` : ''}`;
+}
+
+/** Progress on stderr while verify runs: each component as it settles. */
+export const printProgress = (name: string, results: readonly CheckResult[]): void => {
+  process.stderr.write(`${componentLine(name, results)}\n`);
 };
 
 /** Every failing check with what was seen first, then expected, in full (the table cuts it) (pure). */

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { fromFlag, fromInput, speaking } from '../../src/app/settings.ts';
 import { isKnownHarmless } from '../../src/app/warnings.ts';
 import { paintProblems, useColour } from '../../src/cli/colour.ts';
-import { failureDetails, progressLine } from '../../src/cli/verify-output.ts';
+import { componentLine, failureDetails, progressLine } from '../../src/cli/verify-output.ts';
 import type { CheckResult, VerifyReport } from '../../src/report/results.ts';
 import { UsageError } from '../../src/util/errors.ts';
 import { runCli } from '../harness/cli.ts';
@@ -112,7 +112,7 @@ describe('usage errors before any work (exit 2, the flag named)', () => {
 });
 
 describe('verify output', () => {
-  it('prints each check as it settles, and the failing details in full under the table', async () => {
+  it('prints each component as it settles, and the failing details in full under the table', async () => {
     const port = await freePort();
     const r = await runCli([
       'verify',
@@ -126,8 +126,37 @@ describe('verify output', () => {
       '1s',
     ]);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^ {2}FAIL redis\/\S+ \(\d/m); // progress, on stderr, before the table
+    expect(r.err).toMatch(/^ {2}FAIL redis: 3 failed, \d+ skipped \(1\.\ds\)$/m); // progress, on stderr
     expect(r.out).toMatch(/failing checks:\n {2}redis\//);
+  });
+
+  it('onComponent fires once per component, after its last check, with all of its results', async () => {
+    const { verify } = await import('../../src/app/verify.ts');
+    const port = await freePort();
+    const seen: [string, number][] = [];
+    const out = await verify(
+      {
+        target: fromFlag('--target', 'local'),
+        endpoints: fromFlag('--endpoint', [
+          `redis=redis://127.0.0.1:${port}`,
+          `postgres=postgresql://127.0.0.1:${port}/postgres`,
+        ]),
+        kubeconfig: fromFlag('--kubeconfig', undefined),
+        context: fromFlag('--context', undefined),
+        catalog: fromFlag('--catalog', 'manifests/stack.yaml'),
+        components: fromFlag('--components', 'redis,postgres'),
+        timeout: fromFlag('--timeout', '500ms'),
+        concurrency: fromFlag('--concurrency', '16'),
+        json: fromFlag('--json', undefined),
+        junit: fromFlag('--junit', undefined),
+      },
+      { onComponent: (name, results) => seen.push([name, results.length]) },
+    );
+    const rows = (c: string) => out.report.results.filter((r) => r.component === c).length;
+    expect(seen.sort()).toEqual([
+      ['postgres', rows('postgres')],
+      ['redis', rows('redis')],
+    ]);
   });
 
   const long = 'x'.repeat(400);
@@ -153,6 +182,12 @@ describe('verify output', () => {
     expect(lines[3]).toBe(`    saw:      saw-first ${long}`);
     expect(lines[4]).toBe('    expected: PONG');
     expect(text).not.toContain('c/ok');
+  });
+  it('componentLine sums a settled component; the slowest check gives the time', () => {
+    expect(componentLine('c', [row({}), row({ check: 'b', status: 'pass', durationMs: 2500 })])).toBe(
+      '  FAIL c: 1 failed, 1 passed (2.5s)',
+    );
+    expect(componentLine('c', [row({ status: 'skip', durationMs: 0 })])).toBe('  skip c: 1 skipped');
   });
   it('progressLine names status, component/check, time and attempts', () => {
     expect(progressLine(row({}))).toBe('  FAIL c/k (1.5s, 3 attempts)');

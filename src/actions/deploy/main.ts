@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import * as core from '@actions/core';
 import type { DeployHooks, RolloutOutcome, RolloutSettings } from '../../app/deploy.ts';
 import { choice, fromInput, invalid } from '../../app/settings.ts';
-import { progressLine } from '../../cli/verify-output.ts';
+import { componentLine } from '../../cli/verify-output.ts';
 import { catalogInput, fail, input, inputs, kubeconfigInput } from '../inputs.ts';
 import { STATE } from '../state.ts';
 import { publish } from './publish.ts';
@@ -15,7 +15,7 @@ import { publish } from './publish.ts';
 type Rolled = { out: RolloutOutcome; outputs: Record<string, string> };
 const hooks: DeployHooks = {
   log: (c, m) => core.info(`[${c}] ${m}`),
-  onCheck: (r) => core.info(progressLine(r)),
+  onComponent: (name, results) => core.info(componentLine(name, results)),
   // set before the rollout, so a failed deploy still says which cluster it was
   onKubeconfig: (path, name) => {
     core.setOutput('kubeconfig', path ?? '');

@@ -2,7 +2,7 @@
 import * as core from '@actions/core';
 import { fromInput } from '../../app/settings.ts';
 import { type VerifyOutcome, verify } from '../../app/verify.ts';
-import { progressLine } from '../../cli/verify-output.ts';
+import { componentLine } from '../../cli/verify-output.ts';
 import { detail, renderTable } from '../../report/verify-console.ts';
 import { verifyAnnotations, verifySummary } from '../../report/verify-summary.ts';
 import { catalogInput, endpointLines, fail, inputs, kubeconfigInput } from '../inputs.ts';
@@ -24,7 +24,7 @@ export async function run(): Promise<void> {
         catalog: catalogInput(),
         concurrency: fromInput('concurrency', '16'),
       },
-      { onResult: (r) => core.info(progressLine(r)) },
+      { onComponent: (name, results) => core.info(componentLine(name, results)) },
     );
     await publish(out);
   } catch (err) {

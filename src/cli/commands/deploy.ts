@@ -15,7 +15,7 @@ interface RolloutFlags extends SelectionFlags {
 }
 
 const log = (component: string, message: string) => process.stderr.write(`[${component}] ${message}\n`);
-const hooks = { log, onCheck: printProgress };
+const hooks = { log, onComponent: printProgress };
 
 function rolloutOptions(cmd: Command): Command {
   return withSelectionFlags(cmd)

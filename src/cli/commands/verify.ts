@@ -51,7 +51,7 @@ export function registerVerify(program: Command): void {
           json: flag('--json', o.json),
           junit: flag('--junit', o.junit),
         },
-        { onResult: printProgress },
+        { onComponent: printProgress },
       );
       printReport(out.report);
       if (out.error) throw out.error;
