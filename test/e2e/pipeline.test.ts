@@ -71,10 +71,11 @@ describeWithSim(
     });
 
     it('drill: every artifact re-hashed; the PostgreSQL restore is refused by the scratch server after the globals replace its password (current main; flip when fixed)', () => {
-      expect(r.drill?.stdout).toMatch(/13\/13 artifact\(s\) match the manifest/);
-      expect(`${r.drill?.stdout}${r.drill?.stderr}`).toMatch(
-        /password authentication failed for user "postgres"/,
-      );
+      const said = `${r.drill?.stdout}\n${r.drill?.stderr}`;
+      const [, matched, total] = /(\d+)\/(\d+) artifact\(s\) match the manifest/.exec(said) ?? [];
+      expect(Number(total)).toBeGreaterThanOrEqual(11);
+      expect(matched).toBe(total);
+      expect(said).toMatch(/password authentication failed for user "postgres"/);
     });
 
     it('runs within the budget (3 minutes on 2 cores)', () => {
