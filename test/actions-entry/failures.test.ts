@@ -152,3 +152,56 @@ describe('deploy action: inputs checked before a cluster; an existing cluster na
     expect(r.outputs['cluster-name']).toBe('staging-eu');
   });
 });
+
+describe('an action names its input, never a CLI flag (settings know their origin)', () => {
+  it.each([
+    ['backup', { store: 'ftp://x' }, /input "store".*s3:\/\/BUCKET\/PREFIX/],
+    [
+      'backup',
+      { store: 's3://backups/x', 's3-endpoint': 'ftp://files' },
+      /input "s3-endpoint": must be an http/,
+    ],
+    [
+      'backup',
+      { store: 's3://backups/x', compression: 'lz4' },
+      /input "compression": must be one of zstd, gzip, none/,
+    ],
+    ['backup', { store: 's3://backups/x', retention: 'keep-forever' }, /input "retention"/],
+    [
+      'backup',
+      { store: 's3://backups/x', target: 'kube', endpoints: 'redis=redis://127.0.0.1:1' },
+      /input "endpoints": is for target local/,
+    ],
+    [
+      'verify',
+      { target: 'local', endpoints: 'redis=redis://127.0.0.1:1', timeout: '99999999h' },
+      /input "timeout": must be at most 24d/,
+    ],
+    [
+      'verify',
+      { target: 'local', endpoints: 'nosuch=redis://127.0.0.1:1' },
+      /input "endpoints" nosuch: unknown component/,
+    ],
+    [
+      'verify',
+      { target: 'local', endpoints: 'redis=redis://127.0.0.1:1', json: '/' },
+      /input "json": \/ is a directory/,
+    ],
+    [
+      'deploy',
+      { cluster: 'kind', profile: 'nosuch' },
+      /input "profile": unknown profile or component "nosuch"/,
+    ],
+    [
+      'deploy',
+      { cluster: 'kind', 'local-registry': 'maybe' },
+      /input "local-registry": must be true, false or a port number/,
+    ],
+  ] as const)('%s %j', async (action, inputs, message) => {
+    const r = await runAction(action, inputs);
+    expect(r.code).toBe(1);
+    const e = errors(r);
+    expect(e).toMatch(message);
+    expect(e).not.toMatch(/(^|[\s:(])--[a-z]/m);
+  });
+});
