@@ -6,7 +6,7 @@
  * under CI (CI=true), where a missing service is a failure (`.ci/run` installs them all).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -405,15 +405,32 @@ export async function startMariaDB(opts: { password?: string } = {}): Promise<Ru
   const dir = tempDir('mariadb');
   const data = join(dir, 'data');
   const socket = join(dir, 'mysqld.sock');
+  const tmp = join(dir, 'tmp');
+  mkdirSync(tmp);
   chmodSync(dir, 0o777);
-  if (asRoot) chownSync(dir, uid('mysql'), gid('mysql'));
+  chmodSync(tmp, 0o777);
+  if (asRoot) for (const d of [dir, tmp]) chownSync(d, uid('mysql'), gid('mysql'));
   const port = await freePort();
   const user = asRoot ? 'mysql' : (process.env.USER ?? 'mysql');
-  execFileSync(
-    'mariadb-install-db',
-    [`--user=${user}`, `--datadir=${data}`, '--auth-root-authentication-method=normal', '--skip-test-db'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  try {
+    execFileSync(
+      'mariadb-install-db',
+      // its own tmpdir: concurrent bootstraps in a shared /tmp collide on temporary table names
+      [
+        `--user=${user}`,
+        `--datadir=${data}`,
+        '--auth-root-authentication-method=normal',
+        '--skip-test-db',
+        `--tmpdir=${tmp}`,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+  } catch (err) {
+    const e = err as { stdout?: Buffer; stderr?: Buffer };
+    throw new Error(
+      `mariadb-install-db failed: ${`${e.stdout ?? ''}${e.stderr ?? ''}`.trim().split('\n').slice(-5).join(' | ')}`,
+    );
+  }
   const args = [
     '--no-defaults',
     `--datadir=${data}`,
@@ -421,6 +438,7 @@ export async function startMariaDB(opts: { password?: string } = {}): Promise<Ru
     '--bind-address=127.0.0.1',
     `--socket=${socket}`,
     `--pid-file=${join(dir, 'mysqld.pid')}`,
+    `--tmpdir=${tmp}`,
     '--skip-log-bin',
     '--innodb-buffer-pool-size=32M',
     '--innodb-flush-log-at-trx-commit=0',
