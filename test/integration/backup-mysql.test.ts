@@ -137,6 +137,25 @@ describeWithServices(
       expect(again.stderr).toMatch(
         /database "nacos_config" already exists and is not empty; restore with --clean/,
       );
+      // one consistent dump of all databases: no renaming one of them
+      const renamed = await kindling(
+        [
+          'restore',
+          '--backup',
+          id,
+          '--database',
+          'nacos_config=other',
+          '--target',
+          'local',
+          '--endpoint',
+          `nacos-mysql=${target.url}`,
+          ...store(),
+        ],
+        {},
+        s3,
+      );
+      expect(renamed.code).toBe(1);
+      expect(renamed.stderr).toMatch(/--database cannot rename nacos_config/);
       const clean = await kindling(
         [
           'restore',
