@@ -1,7 +1,7 @@
 /**
  * Simulation (test infrastructure): a simulated kind cluster on this machine — the API stand-in
  * (test/standins/kube-api.ts, with its exec/port-forward front kube-ws.ts) plus the API server's
- * defaulting, the controllers (StatefulSet, Job, EndpointSlice, scheduler + local-path volumes,
+ * defaulting, the controllers (StatefulSet, Deployment/ReplicaSet, Job, EndpointSlice, scheduler + local-path volumes,
  * Events) and a kubelet whose containers are real processes in per-pod namespaces. Controllers run
  * in-process against the stand-in's store, like informers would see it, on every change and on a
  * 100 ms tick. Named a simulation everywhere: it is not a cluster, see test/sim/README.md for what
@@ -15,6 +15,7 @@ import { KubeApiStandin } from '../standins/kube-api.ts';
 import { KubeWsStandin } from '../standins/kube-ws.ts';
 import { installDefaulting, type Obj } from './apiserver.ts';
 import { type SimClock, SimContext } from './context.ts';
+import { syncDeployment, syncReplicaSet } from './controllers/deployment.ts';
 import { syncEndpointSlices } from './controllers/endpointslice.ts';
 import { syncJob } from './controllers/job.ts';
 import { syncStatefulSet } from './controllers/statefulset.ts';
@@ -114,6 +115,8 @@ export class SimCluster {
     for (const pvc of ctx.list('v1', 'PersistentVolumeClaim'))
       syncClaim(ctx, pvc, join(this.dir, 'local-path-provisioner'));
     for (const set of ctx.list('apps/v1', 'StatefulSet')) syncStatefulSet(ctx, set);
+    for (const d of ctx.list('apps/v1', 'Deployment')) syncDeployment(ctx, d);
+    for (const rs of ctx.list('apps/v1', 'ReplicaSet')) syncReplicaSet(ctx, rs);
     for (const job of ctx.list('batch/v1', 'Job')) syncJob(ctx, job);
     for (const pod of ctx.list('v1', 'Pod')) schedulePod(ctx, pod);
     this.kubelet.sync();

@@ -8,6 +8,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { KubeClient } from '../../src/kube/client.ts';
+import { deploymentVerdict } from '../../src/plan/readiness.ts';
 import { describeWithSim } from '../e2e/sim-available.ts';
 import type { Obj } from './apiserver.ts';
 import { SimCluster } from './cluster.ts';
@@ -198,6 +199,39 @@ describeWithSim('simulated cluster (stand-in): kubelet, controllers and defaulti
     expect(done.status).toBe('True');
     const pods = sim.api.list('v1', 'Pod', NS).filter((p) => p.metadata.labels?.['job-name'] === 'once');
     expect(pods.map((p) => p.status.phase)).toEqual(['Succeeded']);
+  });
+
+  it("a Deployment: a ReplicaSet <name>-<pod-template-hash> and its pod; Available and Progressing/NewReplicaSetAvailable, which kindling's readiness rules accept (deployment/sync.go)", async () => {
+    await client.apply({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: NS },
+      spec: {
+        selector: { matchLabels: { app: 'web' } },
+        template: {
+          metadata: { labels: { app: 'web' } },
+          spec: { containers: [{ name: 'main', image: IMAGE, command: ['sh', '-c', 'sleep 100'] }] },
+        },
+      },
+    });
+    const d = await until('Available', () => {
+      const o = sim.api.get('apps/v1', 'Deployment', NS, 'web');
+      return o?.status?.conditions?.some((c: Obj) => c.type === 'Available' && c.status === 'True')
+        ? o
+        : undefined;
+    });
+    expect(d.spec.strategy).toEqual({
+      type: 'RollingUpdate',
+      rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' },
+    });
+    const rs = sim.api
+      .list('apps/v1', 'ReplicaSet', NS)
+      .filter((x) => x.metadata.ownerReferences?.[0]?.name === 'web');
+    expect(rs.map((x) => x.metadata.name)).toEqual([`web-${rs[0]!.metadata.labels['pod-template-hash']}`]);
+    expect(d.status.conditions.find((c: Obj) => c.type === 'Progressing').reason).toBe(
+      'NewReplicaSetAvailable',
+    );
+    expect(deploymentVerdict(d).state).toBe('ready');
   });
 
   it("a claim of kind's `standard` class stays Pending (WaitForFirstConsumer) until a pod uses it, then is Bound to a local-path PV", async () => {

@@ -13,7 +13,7 @@
  * Requires root (this machine's tests run as root); everything dies with its sandbox process.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
@@ -65,7 +65,7 @@ export class SimNode {
 
   async start(): Promise<void> {
     this.holder = spawn('unshare', ['-n', 'sleep', 'infinity'], { stdio: 'ignore' });
-    await new Promise((r) => setTimeout(r, 30));
+    await ownNamespaces(this.holder.pid!, ['net']);
     run([
       'nsenter',
       '-t',
@@ -129,7 +129,7 @@ export class Sandbox {
     this.pause = spawn('unshare', ['-m', '-n', '--propagation', 'private', 'sleep', 'infinity'], {
       stdio: 'ignore',
     });
-    await new Promise((r) => setTimeout(r, 30));
+    await ownNamespaces(this.pid, ['net', 'mnt']);
     const veth = `sim${process.pid % 1000}v${vethSeq++}`;
     run([
       'nsenter',
@@ -267,6 +267,25 @@ export class Sandbox {
     this.pause?.kill('SIGKILL');
     await new Promise((r) => setTimeout(r, 20));
     this.node.sandboxes.delete(this);
+  }
+}
+
+/**
+ * Waits until process PID has left this process's namespaces (unshare has run): configuring a
+ * "pod" before that would configure this machine's own network.
+ */
+async function ownNamespaces(pid: number, kinds: ('net' | 'mnt')[]): Promise<void> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    try {
+      if (kinds.every((k) => readlinkSync(`/proc/${pid}/ns/${k}`) !== readlinkSync(`/proc/self/ns/${k}`)))
+        return;
+    } catch {
+      // not there yet
+    }
+    if (Date.now() > deadline)
+      throw new Error(`simulated node: process ${pid} did not enter its own ${kinds.join('+')} namespace`);
+    await new Promise((r) => setTimeout(r, 5));
   }
 }
 

@@ -17,6 +17,7 @@ export function syncStatefulSet(ctx: SimContext, set: Obj): void {
   const ns = set.metadata.namespace;
   const replicas: number = set.spec.replicas ?? 1;
   const updateRevision = revisionOf(set);
+  syncRevision(ctx, set, updateRevision);
   const pods = ctx
     .list('v1', 'Pod', ns)
     .filter((p) => p.metadata.ownerReferences?.some((r: Obj) => r.uid === set.metadata.uid));
@@ -90,6 +91,37 @@ export function syncStatefulSet(ctx: SimContext, set: Obj): void {
     currentRevision,
     updateRevision,
     collisionCount: 0,
+  });
+}
+
+/**
+ * The set's ControllerRevision for its template (stateful_set_control.go getStatefulSetRevisions):
+ * created with the next revision number, labelled with the template's labels (history
+ * NewControllerRevision), holding the getPatch data; a template equal to an older revision renumbers
+ * that one to the newest (a rollback). `rollout undo` reads these.
+ */
+function syncRevision(ctx: SimContext, set: Obj, name: string): void {
+  const ns = set.metadata.namespace;
+  const owned = ctx
+    .list('apps/v1', 'ControllerRevision', ns)
+    .filter((r) => r.metadata.ownerReferences?.some((o: Obj) => o.uid === set.metadata.uid));
+  const newest = Math.max(0, ...owned.map((r) => Number(r.revision)));
+  const equal = owned.find((r) => r.metadata.name === name);
+  if (equal && Number(equal.revision) === newest) return;
+  ctx.api.put({
+    apiVersion: 'apps/v1',
+    kind: 'ControllerRevision',
+    metadata: {
+      name,
+      namespace: ns,
+      labels: {
+        ...(set.spec.template.metadata?.labels ?? {}),
+        'controller.kubernetes.io/hash': name.slice(set.metadata.name.length + 1),
+      },
+      ownerReferences: [ownerRef(set)],
+    },
+    revision: newest + 1,
+    data: { spec: { template: { ...structuredClone(set.spec.template), $patch: 'replace' } } },
   });
 }
 
