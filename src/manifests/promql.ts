@@ -159,6 +159,11 @@ export function outputLabels(expr: string): LabelSet {
   return walk(tree);
 }
 
+/** Whether the result of `expr` carries `label` (pure; see outputLabels). */
+export function keepsLabel(expr: string, label: string): boolean {
+  return has(outputLabels(expr), label);
+}
+
 function isExpr(name: string): boolean {
   return /Expr$|Selector$|Literal$|^FunctionCall$/.test(name);
 }

@@ -1,5 +1,5 @@
 import type { CheckSpec } from '../catalog/types.ts';
-import { promqlErrors } from '../manifests/promql.ts';
+import { keepsLabel, promqlErrors } from '../manifests/promql.ts';
 import { expectKeys, expectOf, requireString, unknownKeys } from './params.ts';
 import {
   notReady,
@@ -40,6 +40,20 @@ export const metricsProbe: Probe = {
       : []),
     ...expectKeys(check, EXPECT_KEYS),
     ...validateExpect(check),
+    // series are matched to targets on `instance`: a query that aggregates it away matches none
+    ...(typeof check.query === 'string' &&
+    check.targets !== undefined &&
+    Number(expectOf(check).minSeries ?? 1) > 0 &&
+    promqlErrors(check.query).length === 0 &&
+    !keepsLabel(check.query, 'instance')
+      ? [
+          {
+            path: ['query'],
+            message:
+              'drops the "instance" label, so no series can be matched to a target; keep it (by (…, instance)) or set expect.minSeries: 0',
+          },
+        ]
+      : []),
     ...(['query', 'targets'] as const).flatMap((k) =>
       typeof check[k] === 'string'
         ? promqlErrors(check[k]).map((e) => ({

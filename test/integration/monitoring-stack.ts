@@ -277,8 +277,13 @@ export async function promQuery(
 }
 
 export interface Monitoring {
+  config: StackMonitoringConfig;
   prometheus: Awaited<ReturnType<typeof startStackPrometheus>>;
   alertmanager: Proc;
+  webhook: Webhook;
+  exporters: { postgres: Proc; redis: Proc };
+  /** Every scrape target, as labelled. */
+  targets: Target[];
   /** `COMPONENT.metrics` → this Prometheus, for every component with metrics checks. */
   endpoints: Map<string, URL>;
   stop(): Promise<void>;
@@ -289,19 +294,23 @@ export interface Monitoring {
  * and the named metric stand-ins (Milvus, kafka_exporter, ClickHouse 24.8), every target scraped.
  */
 export async function startMonitoring(postgresUrl: string, redisUrl: string): Promise<Monitoring> {
-  const { clickhouseMetricsStandIn, kafkaExporterStandIn, milvusMetricsStandIn } = await import(
-    '../standins/metrics-standins.ts'
-  );
+  const {
+    clickhouseMetricsStandIn,
+    elasticsearchExporterStandIn,
+    kafkaExporterStandIn,
+    milvusMetricsStandIn,
+  } = await import('../standins/metrics-standins.ts');
   const config = await renderedMonitoring('kind');
   const dsn = new URL(postgresUrl);
   dsn.searchParams.set('sslmode', 'disable');
-  const [pgExporter, redisExporter, webhook, milvus, kafka, clickhouse] = await Promise.all([
+  const [pgExporter, redisExporter, webhook, milvus, kafka, clickhouse, elasticsearch] = await Promise.all([
     startPostgresExporter(dsn.href),
     startRedisExporter(redisUrl),
     startWebhook(),
     milvusMetricsStandIn(),
     kafkaExporterStandIn(),
     clickhouseMetricsStandIn(),
+    elasticsearchExporterStandIn(),
   ]);
   const alertmanager = await startStackAlertmanager(config, webhook.url);
   const targets: Target[] = [
@@ -310,6 +319,11 @@ export async function startMonitoring(postgresUrl: string, redisUrl: string): Pr
     { address: `127.0.0.1:${milvus.port}`, service: 'milvus', pod: 'milvus-0' },
     { address: `127.0.0.1:${kafka.port}`, service: 'kafka-exporter', pod: 'kafka-exporter-0' },
     { address: `127.0.0.1:${clickhouse.port}`, service: 'clickhouse', pod: 'clickhouse-0' },
+    {
+      address: `127.0.0.1:${elasticsearch.port}`,
+      service: 'elasticsearch-exporter',
+      pod: 'elasticsearch-exporter-0',
+    },
   ];
   const prometheus = await startStackPrometheus(config, targets, alertmanager.url);
   await waitFor(
@@ -319,8 +333,12 @@ export async function startMonitoring(postgresUrl: string, redisUrl: string): Pr
     30_000,
   );
   return {
+    config,
     prometheus,
     alertmanager,
+    webhook,
+    exporters: { postgres: pgExporter, redis: redisExporter },
+    targets,
     endpoints: new Map(
       ['postgres', 'redis', 'milvus', 'kafka', 'clickhouse'].map((c) => [
         `${c}.metrics`,
@@ -329,7 +347,13 @@ export async function startMonitoring(postgresUrl: string, redisUrl: string): Pr
     ),
     stop: async () => {
       await Promise.all([prometheus.stop(), alertmanager.stop(), pgExporter.stop(), redisExporter.stop()]);
-      await Promise.all([webhook.stop(), milvus.stop(), kafka.stop(), clickhouse.stop()]);
+      await Promise.all([
+        webhook.stop(),
+        milvus.stop(),
+        kafka.stop(),
+        clickhouse.stop(),
+        elasticsearch.stop(),
+      ]);
     },
   };
 }

@@ -18,36 +18,25 @@ import {
   waitFor,
 } from '../harness/services.ts';
 import {
-  clickhouseMetricsStandIn,
-  kafkaExporterStandIn,
-  milvusMetricsStandIn,
-  type StandIn,
-} from '../standins/metrics-standins.ts';
-import {
   MANIFESTS,
+  type Monitoring,
   type Proc,
   promQuery,
   renderedMonitoring,
   type StackMonitoringConfig,
-  startPostgresExporter,
-  startRedisExporter,
-  startStackAlertmanager,
-  startStackPrometheus,
-  startWebhook,
+  startMonitoring,
   type Webhook,
 } from './monitoring-stack.ts';
 
 /** The components whose catalog checks include the seed's metrics, reached through Prometheus. */
-const METRIC_COMPONENTS = ['postgres', 'redis', 'milvus', 'kafka', 'clickhouse'];
+const METRIC_COMPONENTS = ['postgres', 'redis', 'milvus', 'kafka', 'elasticsearch', 'clickhouse'];
 
 let stack: Stack;
 let config: StackMonitoringConfig;
 let pg: RunningPostgres;
 let redis: RunningRedis;
-let pgExporter: Proc;
-let redisExporter: Proc;
-let standIns: { milvus: StandIn; kafka: StandIn; clickhouse: StandIn };
-let prom: Awaited<ReturnType<typeof startStackPrometheus>>;
+let mon: Monitoring;
+let prom: Monitoring['prometheus'];
 let am: Proc;
 let webhook: Webhook;
 
@@ -74,52 +63,18 @@ describeWithServices(
   () => {
     beforeAll(async () => {
       stack = loadStack(join(MANIFESTS, 'stack.yaml'));
-      config = await renderedMonitoring('kind');
       [pg, redis] = await Promise.all([
         startPostgres(),
-        // the seed's Redis settings: maxmemory 2gb, allkeys-lru (redis-memory compares against it)
+        // the seed's Redis settings: maxmemory 2gb (redis/metric-memory compares against it), allkeys-lru
         startRedis({ config: ['--maxmemory', '2gb', '--maxmemory-policy', 'allkeys-lru'] }),
       ]);
-      [pgExporter, redisExporter, webhook] = await Promise.all([
-        startPostgresExporter(`postgresql://postgres@127.0.0.1:${pg.port}/postgres?sslmode=disable`),
-        startRedisExporter(redis.url),
-        startWebhook(),
-      ]);
-      standIns = {
-        milvus: await milvusMetricsStandIn(),
-        kafka: await kafkaExporterStandIn(),
-        clickhouse: await clickhouseMetricsStandIn(),
-      };
-      am = await startStackAlertmanager(config, webhook.url);
-      prom = await startStackPrometheus(
-        config,
-        [
-          { address: `127.0.0.1:${pgExporter.port}`, service: 'postgres', pod: 'postgres-0' },
-          { address: `127.0.0.1:${redisExporter.port}`, service: 'redis', pod: 'redis-0' },
-          { address: `127.0.0.1:${standIns.milvus.port}`, service: 'milvus', pod: 'milvus-0' },
-          { address: `127.0.0.1:${standIns.kafka.port}`, service: 'kafka-exporter', pod: 'kafka-exporter-0' },
-          { address: `127.0.0.1:${standIns.clickhouse.port}`, service: 'clickhouse', pod: 'clickhouse-0' },
-        ],
-        am.url,
-      );
-      // every target scraped at least twice (rate() needs two samples)
-      await waitFor(
-        'all targets up',
-        async () => (await promQuery(prom.url, 'count_over_time(up[1m]) >= 3 and up == 1')).length === 5,
-        30_000,
-      );
+      mon = await startMonitoring(pg.url, redis.url);
+      ({ config, prometheus: prom, alertmanager: am, webhook } = mon);
     }, 90_000);
 
     afterAll(async () => {
-      await Promise.all([prom?.stop(), am?.stop(), pgExporter?.stop(), redisExporter?.stop()]);
-      await Promise.all([
-        webhook?.stop(),
-        standIns?.milvus.stop(),
-        standIns?.kafka.stop(),
-        standIns?.clickhouse.stop(),
-        pg?.stop(),
-        redis?.stop(),
-      ]);
+      await mon?.stop();
+      await Promise.all([pg?.stop(), redis?.stop()]);
     });
 
     it('Prometheus loads every rule file of the stack (the rules API lists each group)', async () => {
@@ -127,6 +82,7 @@ describeWithServices(
       const body = (await res.json()) as { data: { groups: { name: string; rules: unknown[] }[] } };
       expect(body.data.groups.map((g) => g.name).sort()).toEqual([
         'clickhouse',
+        'elasticsearch',
         'kafka',
         'milvus',
         'postgres',
@@ -141,6 +97,8 @@ describeWithServices(
       expect(names(rows)).toEqual([
         'clickhouse/metric-compression-ratio',
         'clickhouse/metric-query-latency',
+        'elasticsearch/metric-cluster-red',
+        'elasticsearch/metric-heap',
         'kafka/metric-backlog',
         'kafka/metric-brokers',
         'kafka/metric-consumer-lag',
@@ -153,10 +111,7 @@ describeWithServices(
         'redis/metric-memory',
         'redis/metric-qps',
       ]);
-      for (const r of rows)
-        expect({ check: `${r.component}/${r.check}`, status: r.status, why: r.message }).toMatchObject({
-          status: 'pass',
-        });
+      for (const r of rows) expect(r.status, `${r.component}/${r.check}: ${r.message}`).toBe('pass');
       const actual = (c: string, k: string) => rows.find((r) => r.component === c && r.check === k)?.actual;
       // values read from the real exporters and the stand-ins
       expect(actual('postgres', 'metric-connections')).toMatch(/^1 series: \d+ \(postgres-0\)$/);
@@ -170,7 +125,7 @@ describeWithServices(
       expect(summary).toContain('| ✅ | kafka | backlog | 12 |');
       expect(
         summary.split('### Seed metrics')[1]!.match(/^\| ✅ \| [a-z]+ \| [a-z-]+ \| .* \|$/gm),
-      ).toHaveLength(13);
+      ).toHaveLength(15);
     }, 60_000);
 
     it('every panel of every provisioned dashboard returns series from this Prometheus', async () => {
@@ -278,7 +233,7 @@ describeWithServices(
     }, 60_000);
 
     it('stopping the redis exporter fails exactly the checks of its metrics, naming the down target', async () => {
-      await redisExporter.stop();
+      await mon.exporters.redis.stop();
       await waitFor(
         'redis target down',
         async () => (await promQuery(prom.url, 'up{service="redis"} == 0')).length === 1,
@@ -291,7 +246,7 @@ describeWithServices(
       expect(verifySummary(report).split('### Seed metrics')[1]).toMatch(
         /\| ❌ \| redis \| memory \| not ready within 2\.0s .*target redis-0 down \(up == 0\)/,
       );
-      expect(metricChecks(report).filter((r) => r.status === 'pass')).toHaveLength(10);
+      expect(metricChecks(report).filter((r) => r.status === 'pass')).toHaveLength(12);
     }, 60_000);
   },
 );

@@ -1,6 +1,7 @@
 /**
  * STAND-INS for metric endpoints whose software cannot run here (no Milvus, no Kafka server for
- * kafka_exporter, and Debian's ClickHouse 18.16 predates the <prometheus> endpoint). Each serves
+ * kafka_exporter, no Elasticsearch for elasticsearch_exporter, and Debian's ClickHouse 18.16 predates
+ * the <prometheus> endpoint). Each serves
  * the Prometheus text exposition format (`# HELP`/`# TYPE`, one sample a line) with the metric
  * names, label names and types of the pinned versions, and values that move between scrapes:
  *  - Milvus v2.4 /metrics on 9091 — pkg/metrics/proxy_metrics.go `ProxySQLatency`
@@ -10,6 +11,10 @@
  *  - kafka_exporter v1.8.0 on 9308 — kafka_exporter.go: `kafka_brokers`, `kafka_consumergroup_lag`
  *    (consumergroup, topic, partition), `kafka_consumergroup_lag_sum` (consumergroup, topic),
  *    `kafka_topic_partition_current_offset` (topic, partition).
+ *  - elasticsearch_exporter v1.8.0 on 9114 — collector/cluster_health.go
+ *    `elasticsearch_cluster_health_status` (cluster, color: 1 for the current colour, 0 for the
+ *    others), collector/nodes.go `elasticsearch_jvm_memory_used_bytes`/`_max_bytes` (area and the
+ *    node labels cluster, host, name, es_*_node).
  *  - ClickHouse 24.8 <prometheus> on 9363 — src/Server/PrometheusMetricsWriter.cpp writes every
  *    ProfileEvent as `ClickHouseProfileEvents_<Name>` with `# TYPE … counter` and no `_total` suffix.
  */
@@ -100,6 +105,30 @@ export function kafkaExporterStandIn(): Promise<StandIn> {
       '# HELP kafka_consumergroup_lag_sum Current Approximate Lag of a ConsumerGroup at Topic for all partitions',
       '# TYPE kafka_consumergroup_lag_sum gauge',
       'kafka_consumergroup_lag_sum{consumergroup="conversation-indexer",topic="conversation.events"} 12',
+    ];
+    return `${lines.join('\n')}\n`;
+  });
+}
+
+/** elasticsearch_exporter stand-in: one green cluster, one node at 40 % of its 2 GB heap. */
+export function elasticsearchExporterStandIn(): Promise<StandIn> {
+  return serve(() => {
+    const node =
+      'cluster="voiceassistant",es_client_node="true",es_data_node="true",es_ingest_node="true",es_master_node="true",host="10.244.0.12",name="elasticsearch-0"';
+    const lines = [
+      '# HELP elasticsearch_cluster_health_status Whether all primary and replica shards are allocated.',
+      '# TYPE elasticsearch_cluster_health_status gauge',
+      ...['green', 'yellow', 'red'].map(
+        (c) =>
+          `elasticsearch_cluster_health_status{cluster="voiceassistant",color="${c}"} ${c === 'green' ? 1 : 0}`,
+      ),
+      '# HELP elasticsearch_jvm_memory_used_bytes JVM memory currently used by area',
+      '# TYPE elasticsearch_jvm_memory_used_bytes gauge',
+      `elasticsearch_jvm_memory_used_bytes{area="heap",${node}} ${0.4 * 2 ** 31}`,
+      `elasticsearch_jvm_memory_used_bytes{area="non-heap",${node}} ${180 * 2 ** 20}`,
+      '# HELP elasticsearch_jvm_memory_max_bytes JVM memory max',
+      '# TYPE elasticsearch_jvm_memory_max_bytes gauge',
+      `elasticsearch_jvm_memory_max_bytes{area="heap",${node}} ${2 ** 31}`,
     ];
     return `${lines.join('\n')}\n`;
   });

@@ -331,6 +331,7 @@ describe.each(profiles)('manifests, %s profile', (profile) => {
         'clickhouse',
         'etcd',
         'grafana',
+        'elasticsearch-exporter',
         'jaeger',
         'kafka-exporter',
         'milvus',

@@ -23,9 +23,16 @@ const metricServices = [
 
 it('every metrics check names the scrape target it needs', () => {
   const checks = Object.values(stack.components).flatMap((c) => c.checks.filter((k) => k.type === 'metrics'));
-  expect(checks.length).toBeGreaterThanOrEqual(13);
+  expect(checks.length).toBeGreaterThanOrEqual(15);
   for (const k of checks) expect(String(k.targets), k.name).toMatch(/^up\{service="[a-z-]+"\}$/);
-  expect(metricServices).toEqual(['clickhouse', 'kafka-exporter', 'milvus', 'postgres', 'redis']);
+  expect(metricServices).toEqual([
+    'clickhouse',
+    'elasticsearch-exporter',
+    'kafka-exporter',
+    'milvus',
+    'postgres',
+    'redis',
+  ]);
 });
 
 for (const profile of ['kind', 'production']) {

@@ -46,6 +46,7 @@ for (const profile of ['kind', 'production']) {
       const all = dashboards();
       expect(all.map((d) => d.title).sort()).toEqual([
         'ClickHouse',
+        'Elasticsearch',
         'Kafka',
         'Milvus',
         'PostgreSQL',

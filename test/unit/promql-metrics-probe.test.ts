@@ -29,6 +29,20 @@ describe('metrics check: parameters', () => {
     ]);
   });
 
+  it('a query with targets must keep "instance" (series are matched to targets on it)', () => {
+    const drops = metricsProbe.validate(check({ query: 'max by (cluster) (x)', targets: 'up{service="x"}' }));
+    expect(drops.map((p) => p.message)).toEqual([expect.stringContaining('drops the "instance" label')]);
+    expect(
+      metricsProbe.validate(check({ query: 'max by (cluster, instance) (x)', targets: 'up{service="x"}' })),
+    ).toEqual([]);
+    const lazy = check({
+      query: 'max by (cluster) (x)',
+      targets: 'up{service="x"}',
+      expect: { minSeries: 0 },
+    });
+    expect(metricsProbe.validate(lazy)).toEqual([]);
+  });
+
   it('parses the six comparisons', () => {
     expect(parseCompare('>= 0')).toEqual({ op: '>=', bound: 0 });
     expect(parseCompare('<1.5e3')).toEqual({ op: '<', bound: 1500 });

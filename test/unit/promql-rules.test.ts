@@ -76,8 +76,8 @@ describeWithKubectl(
     it('a severity no route or inhibition matches is a warning at its rule', async () => {
       const b = brokenCopy(
         RULES,
-        'for: 15m\n            labels: { severity: critical }',
-        'for: 15m\n            labels: { severity: crit }',
+        'for: 15m\n            labels: { severity: critical, service: kafka }',
+        'for: 15m\n            labels: { severity: crit, service: kafka }',
       );
       try {
         const found = (await validateStack({ catalog: b.catalog })).problems.filter(
