@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { keyspaceDbs } from './sources/common.ts';
+import { keyspaceDbs } from './sources/redis-info.ts';
 
 /**
  * Bounds for a Redis server that accepts the connection and never answers: ioredis' own

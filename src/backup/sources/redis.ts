@@ -18,15 +18,8 @@ import { pipeline } from 'node:stream/promises';
 import type { BackupSpec, Component } from '../../catalog/types.ts';
 import { type CommandSpec, capture } from '../runner.ts';
 import type { BackupSource, Fingerprint, RestoreContext, TargetAccess } from '../types.ts';
-import {
-  keyspaceDbs,
-  localEndpoint,
-  optionalStringParam,
-  parseInfo,
-  podOf,
-  sleep,
-  unknownParams,
-} from './common.ts';
+import { localEndpoint, optionalStringParam, podOf, sleep, unknownParams } from './common.ts';
+import { keyspaceDbs, parseInfo } from './redis-info.ts';
 
 /** ioredis loads only for local restores and drills: a backup does not need it. */
 const redisData = () => import('../redis-data.ts');
