@@ -10,7 +10,8 @@
  * /_restore?wait_for_completion=true` with `rename_pattern`/`rename_replacement` (snapshot.restore).
  *
  * The S3 client (`client:`) is a node setting, not an API one: `s3.client.NAME.endpoint`,
- * `protocol`, `path_style_access` in elasticsearch.yml and the keys in the keystore (docs:
+ * `protocol`, `path_style_access` (env settings in manifests/base/elasticsearch.yaml) and the keys
+ * in the keystore, written by that StatefulSet's init container (docs:
  * "S3 repository", repository-s3.html). The repository names only bucket, client and base path.
  */
 import type { BackupSpec, Component } from '../../catalog/types.ts';
