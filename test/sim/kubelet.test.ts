@@ -8,6 +8,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { KubeClient } from '../../src/kube/client.ts';
+import { KubeCluster } from '../../src/kube/cluster.ts';
 import { deploymentVerdict } from '../../src/plan/readiness.ts';
 import { describeWithSim } from '../e2e/sim-available.ts';
 import type { Obj } from './apiserver.ts';
@@ -232,6 +233,86 @@ describeWithSim('simulated cluster (stand-in): kubelet, controllers and defaulti
       'NewReplicaSetAvailable',
     );
     expect(deploymentVerdict(d).state).toBe('ready');
+  });
+
+  it('service links make the Milvus stand-in crash-loop (MINIO_PORT=tcp://… read as minio.port: issue #11 item 2); enableServiceLinks: false lets it start', async () => {
+    await client.apply({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'etcd', namespace: NS },
+      spec: { selector: { app: 'none' }, ports: [{ port: 2379 }] },
+    });
+    const milvus = (name: string, podSpec: Obj) =>
+      statefulSet(
+        name,
+        {
+          image: 'milvusdb/milvus:v2.4.17',
+          args: ['milvus', 'run', 'standalone'],
+          ports: [{ name: 'metrics', containerPort: 9091 }],
+        },
+        podSpec,
+      );
+    await client.apply(milvus('mv-links', {}));
+    await client.apply(milvus('mv-nolinks', { enableServiceLinks: false }));
+    const w = await until(
+      'CrashLoopBackOff',
+      () => (waiting('mv-links-0')?.reason === 'CrashLoopBackOff' ? waiting('mv-links-0') : undefined),
+      30_000,
+    );
+    expect(w.message).toMatch(/restarting failed container=main/);
+    expect(sim.api.logs.get(`${NS}/mv-links-0/main/true`)).toMatch(
+      /address [a-z]+:tcp:\/\/10\.96\.\d+\.\d+:9000: invalid port/,
+    );
+    await until(
+      'mv-nolinks running',
+      () => (pod('mv-nolinks-0')?.status?.containerStatuses?.[0]?.state?.running ? true : undefined),
+      30_000,
+    );
+    expect(pod('mv-nolinks-0')!.status.containerStatuses[0].restartCount).toBe(0);
+  }, 40_000);
+
+  it("an exec of a binary the image does not ship fails as the runtime does (etcd is distroless: no sh), through kindling's KubeCluster", async () => {
+    await client.apply(
+      statefulSet('etcd-img', {
+        image: 'quay.io/coreos/etcd:v3.5.16',
+        command: [
+          '/usr/local/bin/etcd',
+          '--data-dir',
+          '/tmp/etcd',
+          '--listen-client-urls',
+          'http://127.0.0.1:2379',
+          '--advertise-client-urls',
+          'http://127.0.0.1:2379',
+          '--listen-peer-urls',
+          'http://127.0.0.1:2380',
+        ],
+      }),
+    );
+    await until('etcd running', () => sim.kubelet.container(NS, 'etcd-img-0', 'main'));
+    const kc = new KubeConfig();
+    kc.loadFromString(sim.kubeconfigYaml());
+    const cluster = new KubeCluster(kc);
+    const ok = await cluster.exec({
+      namespace: NS,
+      pod: 'etcd-img-0',
+      container: 'main',
+      command: ['etcdctl', 'version'],
+      timeoutMs: 10_000,
+    });
+    expect(ok.exitCode).toBe(0);
+    const err = await cluster
+      .exec({
+        namespace: NS,
+        pod: 'etcd-img-0',
+        container: 'main',
+        command: ['sh', '-c', 'true'],
+        timeoutMs: 10_000,
+      })
+      .then(
+        () => 'no error',
+        (e: Error) => e.message,
+      );
+    expect(err).toMatch(/executable file not found in \$PATH|does not have|not in the image/);
   });
 
   it("a claim of kind's `standard` class stays Pending (WaitForFirstConsumer) until a pod uses it, then is Bound to a local-path PV", async () => {
