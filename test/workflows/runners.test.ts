@@ -105,7 +105,9 @@ describe('every pinned action runs on node24 (defect 7)', () => {
   });
   it('the test job installs .ci/run’s apt list where it exists: a Debian bookworm container', () => {
     const [, test] = jobs(wf('ci.yml')).find(([id]) => id === 'test')!;
-    expect(test.container).toBe('debian:bookworm');
+    expect(test.container).toMatchObject({ image: 'debian:bookworm' });
+    // the validate tests need kubectl (kustomize): the runner image's, bound into the container
+    expect((test.container as Obj).volumes).toContain('/usr/bin/kubectl:/usr/bin/kubectl:ro');
     expect(steps(test).some((s) => s.run === 'bash .ci/run')).toBe(true);
     // the list itself is the one .ci/run installs (the harness checks the same names locally)
     expect(readFileSync('.ci/run', 'utf8')).toMatch(/packages=\([^)]*clickhouse-server/);
