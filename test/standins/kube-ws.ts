@@ -121,6 +121,8 @@ export class KubeWsStandin {
         { method: req.method, headers: req.headers, ...viaTls },
         (up) => {
           res.writeHead(up.statusCode ?? 502, up.headers);
+          // headers at once, as the API server sends them (a watch's body may start much later)
+          res.flushHeaders();
           up.pipe(res);
         },
       );
