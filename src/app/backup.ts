@@ -113,6 +113,8 @@ export interface RunBackupOptions {
   now?: () => Date;
   /** Called with the id once the run has started in the store (set even when it then fails). */
   onStarted?: (id: string) => void;
+  /** Wraps each component's backup (an action's log group, so its progress lines stay together). */
+  group?: <T>(title: string, work: () => Promise<T>) => Promise<T>;
 }
 
 /**
@@ -194,7 +196,8 @@ export async function runBackup(opts: RunBackupOptions): Promise<BackupOutcome> 
     };
     try {
       log(`${component.name}: backing up "${spec.name}" (${spec.type})`);
-      const result = await source.backup(ctx);
+      const title = `${component.name}: ${spec.name} (${spec.type})`;
+      const result = await (opts.group ? opts.group(title, () => source.backup(ctx)) : source.backup(ctx));
       const durationMs = Date.now() - c0;
       components.push({
         component: component.name,
@@ -283,7 +286,7 @@ export interface BackupRun {
  */
 export async function backup(
   s: BackupSettings,
-  hooks: { log?: (line: string) => void } = {},
+  hooks: Pick<RunBackupOptions, 'log' | 'group'> = {},
 ): Promise<BackupRun> {
   const run: BackupRun = { notApplicable: [], problems: [] };
   const log = hooks.log ?? (() => {});
@@ -325,6 +328,7 @@ export async function backup(
           location,
           compression,
           log,
+          ...(hooks.group ? { group: hooks.group } : {}),
           onStarted: (id) => {
             run.id = id;
           },

@@ -71,6 +71,9 @@ else
         expect(r.outputs['manifest-uri']).toMatch(new RegExp(`^s3://backups/entry/${id}/manifest\\.json$`));
         expect(r.outputs.duration).not.toBe('');
         expect(r.summary).toContain(id);
+        // each component's backup (and its progress lines) in a log group of its own
+        expect(r.stdout).toMatch(/^::group::postgres: \S+ \(postgres\)$/m);
+        expect(r.stdout).toMatch(/^::group::redis: \S+ \(redis\)$/m);
         expect(r.summary).toMatch(/postgres/);
 
         const client = new S3Client({

@@ -31,7 +31,7 @@ export async function run(): Promise<void> {
         secretAccessKey: secretInput('secret-access-key'),
         catalog: catalogInput(),
       },
-      { log: (l) => core.info(l) },
+      { log: (l) => core.info(l), group: core.group },
     );
     await publish(run);
     if (bool(input('issue-on-failure'))) await failureIssue(run);
