@@ -118,7 +118,10 @@ export async function rolling(ctx: Ctx): Promise<ComponentUpgrade> {
   const workloads = changedWorkloads(ctx);
   const log = (m: string) => edges.log?.(component.name, m);
   try {
-    for (const w of workloads) await edges.apply(w);
+    for (const w of workloads) {
+      await edges.apply(w);
+      log(`applied ${w.kind}/${w.metadata.name}`);
+    }
   } catch (err) {
     out.reasons.push(`apply: ${errorMessage(err)}`);
     out.remaining = await remaining(ctx, workloads);
@@ -127,7 +130,10 @@ export async function rolling(ctx: Ctx): Promise<ComponentUpgrade> {
   const ready = await edges.waitReady(component.name, workloads);
   out.timeToReadyMs = ready.ready ? ready.elapsedMs : undefined;
   const verifyOn = [component, ...(await dependents(ctx.stack, component.name, edges))];
-  if (ready.ready) out.verify = await edges.verify(verifyOn);
+  if (ready.ready) {
+    log(`ready; verifying ${verifyOn.map((c) => c.name).join(', ')}`);
+    out.verify = await edges.verify(verifyOn);
+  }
   const d = decide({
     ready: ready.ready,
     readyReasons: ready.reasons,

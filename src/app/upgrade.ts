@@ -201,11 +201,16 @@ export async function runUpgrade(
       const o = await edges.read(w.kind, w.metadata.name);
       if (o) live.set(`${w.kind}/${w.metadata.name}`, o);
     }
-  const changes = planChanges(checked.scope, desired, live);
+  // a changed tree upgrades what is deployed; a component named by --set must be deployed
+  const deployed = (c: Component) =>
+    workloadObjects(c, desired).every((w) => live.has(`${w.kind}/${w.metadata.name}`));
+  const scope = checked.sets.length ? checked.scope : checked.scope.filter(deployed);
+  const changes = planChanges(scope, desired, live);
   const missing = changes.flatMap((c) =>
     c.workloads.filter((w) => !w.deployed).map((w) => `${c.component}: ${w.kind}/${w.name}`),
   );
   onPlan?.(changes);
+  edges.log?.('(plan)', `${changes.length} component(s) to upgrade`);
   if (missing.length)
     throw new UsageError(
       `not deployed, so nothing to upgrade (run kindling deploy first): ${missing.join(', ')}`,

@@ -334,6 +334,20 @@ describe('kindling upgrade, rolling (API stand-in, readiness and verify injected
     );
   });
 
+  it('a changed tree (no --set) plans only what is deployed; what is not deployed is not an error', async () => {
+    const w = await world([['Deployment', 'kafka-exporter']]);
+    const named = checked({ sets: ['kafka-exporter=danielqsj/kafka-exporter:v1.9.0'] });
+    const tree: CheckedUpgrade = {
+      ...named,
+      sets: [],
+      scope: Object.values(named.stack.components),
+      dryRun: true,
+    };
+    const desired = applySets(named.stack, rendered, named.sets);
+    const out = await runUpgrade(tree, desired, w.edges, false);
+    expect(out.changes.map((c) => c.component)).toEqual(['kafka-exporter']);
+  });
+
   it('not deployed: a usage error before anything is applied; dump-restore without a store: likewise', async () => {
     const w = await world([]);
     const c = checked({ sets: ['kafka-exporter=danielqsj/kafka-exporter:v1.9.0'] });
