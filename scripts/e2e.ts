@@ -2,7 +2,8 @@
  * `npm run e2e`: the PR pipeline (pr-validation.yml) end to end on this machine, offline, against the
  * simulated cluster of test/sim (no Docker, no API server needed; root for the pod namespaces).
  * Options: --changed-files a,b (run the select step on these paths instead of the minimal profile),
- * --keep (keep the work directory), --strict (stop at a failed verify, as the workflow does).
+ * --keep (keep the work directory), --strict (stop at a failed verify, as the workflow does),
+ * --upgrade (the `kindling upgrade` paths instead: test/e2e/upgrade.test.ts).
  * Exit 0 when every step passed, 1 otherwise, 2 for a usage error or a machine that cannot run it.
  */
 
@@ -11,7 +12,7 @@ import { summarize } from '../test/e2e/summary.ts';
 import { runtimeAvailable } from '../test/sim/runtime.ts';
 
 const args = process.argv.slice(2);
-const known = new Set(['--changed-files', '--keep', '--strict']);
+const known = new Set(['--changed-files', '--keep', '--strict', '--upgrade']);
 for (const a of args)
   if (a.startsWith('--') && !known.has(a)) {
     console.error(`e2e: unknown option ${a} (known: ${[...known].join(', ')})`);
@@ -21,6 +22,16 @@ const missing = runtimeAvailable();
 if (missing) {
   console.error(`e2e: this machine cannot run the simulated cluster: ${missing}`);
   process.exit(2);
+}
+if (args.includes('--upgrade')) {
+  // the upgrade paths on the simulated cluster (pass, never ready, fails verify), each bounded in time
+  const { spawnSync } = await import('node:child_process');
+  const vitest = new URL('../node_modules/vitest/vitest.mjs', import.meta.url).pathname;
+  const run = spawnSync(process.execPath, [vitest, 'run', 'test/e2e/upgrade.test.ts'], {
+    stdio: 'inherit',
+    cwd: new URL('..', import.meta.url).pathname,
+  });
+  process.exit(run.status ?? 1);
 }
 const i = args.indexOf('--changed-files');
 const changedFiles = i >= 0 ? (args[i + 1] ?? '').split(',').filter(Boolean) : undefined;
