@@ -1,6 +1,6 @@
 // `npm run bench:validate`: wall time of the whole `kindling validate` process (Node start-up,
 // imports, kubectl kustomize, every check) for each sizing profile of the catalog, run as a user
-// runs it: `node bin/kindling.js validate --profile P`.
+// runs it: `node bin/kindling.js validate --sizing P`.
 // Target: under 1.5 s per profile on a 2-core machine.
 // Two figures, because bin/kindling.js turns on Node's on-disk compile cache:
 //   cold: an empty cache for every run (a fresh clone, a CI job), the target is judged on this;
@@ -52,7 +52,7 @@ function runOnce(profile: string, cacheDir: string): Run {
   const t0 = performance.now();
   const r = spawnSync(
     process.execPath,
-    [resolve('bin/kindling.js'), 'validate', '--catalog', catalog, '--profile', profile, '--format', 'json'],
+    [resolve('bin/kindling.js'), 'validate', '--catalog', catalog, '--sizing', profile, '--format', 'json'],
     {
       encoding: 'utf8',
       env: {
