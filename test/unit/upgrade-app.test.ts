@@ -480,3 +480,78 @@ describe('kindling upgrade, blue-green (API stand-in, readiness and verify injec
     ]);
   });
 });
+
+describe('kindling upgrade, dump-restore orchestration (API stand-in; the fill injected, tested on real PostgreSQL in test/integration/upgrade-dump-restore.test.ts)', () => {
+  const fill =
+    (ok: boolean, seen: { green?: Component; selectorAtSwitch?: unknown }, w: World): UpgradeEdges['fill'] =>
+    async (_blue, green, switchService) => {
+      seen.green = green;
+      const problems = ok
+        ? []
+        : ['green differs from blue: identity: public.users rows: source 3, restored 2'];
+      if (ok) await switchService();
+      seen.selectorAtSwitch = structuredClone(w.api.get('v1', 'Service', NS, 'postgres')!.spec.selector);
+      return {
+        fill: {
+          ok,
+          windowOpenedAt: 0,
+          backupMs: 5,
+          restoreMs: 6,
+          compared: 7,
+          differences: [],
+          compare: [],
+          problems,
+        },
+        switched: ok,
+        windowMs: 1234,
+        window: 'write window 1.2s (…): writes to blue in it are not in green',
+      };
+    };
+
+  it('green StatefulSet on the new major beside blue, filled, the Service switched to it; the window stated; blue kept', async () => {
+    const w = await world([['StatefulSet', 'postgres']]);
+    const seen: { green?: Component; selectorAtSwitch?: unknown } = {};
+    const c = checked({ sets: ['postgres=postgres:16.7-alpine'] });
+    const out = await runUpgrade(c, desiredFor(c), { ...w.edges, fill: fill(true, seen, w) }, true);
+    const u = out.components[0]!;
+    expect(u.state).toBe('switched');
+    expect(u.windowMs).toBe(1234);
+    expect(u.notes[0]).toBe('write window 1.2s (…): writes to blue in it are not in green');
+    // the fill reached green through green's Service and pod
+    expect(seen.green!.endpoints.find((e) => e.name === 'sql')!.service).toBe('postgres-green');
+    expect(seen.green!.backups[0]!.pod).toBe('postgres-green-0');
+    expect(seen.selectorAtSwitch).toEqual({ 'app.kubernetes.io/name': 'postgres', [SLOT_LABEL]: 'green' });
+    const green = w.api.get('apps/v1', 'StatefulSet', NS, 'postgres-green')!;
+    expect(imageOf(green)).toBe('postgres:16.7-alpine');
+    expect(green.spec.serviceName).toBe('postgres-headless-green');
+    expect(w.api.get('v1', 'Service', NS, 'postgres-headless-green')!.spec.clusterIP).toBe('None');
+    expect(imageOf(w.api.get('apps/v1', 'StatefulSet', NS, 'postgres'))).toBe(
+      rendersImage('StatefulSet', 'postgres'),
+    );
+    // a dump-restore is not finished by rolling blue (it holds the old major's data directory)
+    const f = await runUpgrade(checked({ finish: ['postgres'] }), rendered, w.edges, true);
+    expect(f.components[0]!.reasons[0]).toMatch(
+      /upgraded by dump-restore: blue holds the previous major's data/,
+    );
+  });
+
+  it('a fill that differs: no switch, green removed (its PVCs said to be kept), the Service back on the manifest selector', async () => {
+    const w = await world([['StatefulSet', 'postgres']]);
+    const seen: { green?: Component; selectorAtSwitch?: unknown } = {};
+    const c = checked({ sets: ['postgres=postgres:16.7-alpine'] });
+    const out = await runUpgrade(c, desiredFor(c), { ...w.edges, fill: fill(false, seen, w) }, true);
+    const u = out.components[0]!;
+    expect(u.state).toBe('failed');
+    expect(u.reasons).toEqual(['green differs from blue: identity: public.users rows: source 3, restored 2']);
+    expect(u.notes).toContain("green's PersistentVolumeClaims (*-postgres-green-*) are kept");
+    // while green was being filled the Service reached blue only (pinned to its revision)
+    expect(seen.selectorAtSwitch).toEqual({
+      'app.kubernetes.io/name': 'postgres',
+      'controller-revision-hash': w.api.get('apps/v1', 'StatefulSet', NS, 'postgres')!.status.currentRevision,
+    });
+    expect(w.api.get('apps/v1', 'StatefulSet', NS, 'postgres-green')).toBeUndefined();
+    expect(w.api.get('v1', 'Service', NS, 'postgres')!.spec.selector).toEqual({
+      'app.kubernetes.io/name': 'postgres',
+    });
+  });
+});
