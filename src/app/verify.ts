@@ -1,5 +1,6 @@
 import type { CheckSpec, Component, Endpoint, Stack } from '../catalog/types.ts';
 import type { Cluster } from '../kube/types.ts';
+import { absentOwner } from '../probes/endpoint-owner.ts';
 import { type Findings, podFindings, pvcFindings, serviceFindings } from '../probes/namespace.ts';
 import { probes } from '../probes/registry.ts';
 import { pool, type RetryResult, retryUntilDeadline } from '../probes/runner.ts';
@@ -126,6 +127,25 @@ export async function verifyStack(options: VerifyOptions): Promise<VerifyReport>
               check.name,
               check.type,
               `not checked: no --endpoint given for ${component.name}.${endpoint!.name}`,
+              'not-checked',
+            ),
+          ),
+        );
+        continue;
+      }
+      // on kube, a check through another component's Service (metrics → prometheus) needs that component
+      const owner =
+        options.target === 'kube' && probe.usesEndpoint
+          ? absentOwner(stack, component, endpoint!, components)
+          : undefined;
+      if (owner) {
+        immediate.push(
+          emit(
+            skipped(
+              component.name,
+              check.name,
+              check.type,
+              `not checked: it asks ${owner} (Service ${endpoint!.service}), which this run does not verify`,
               'not-checked',
             ),
           ),

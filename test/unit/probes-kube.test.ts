@@ -5,6 +5,7 @@ import { verifyStack } from '../../src/app/verify.ts';
 import { loadStack } from '../../src/catalog/index.ts';
 import type { Cluster, ExecRequest } from '../../src/kube/types.ts';
 import { toJson } from '../../src/report/verify-files.ts';
+import { provisionedDashboards } from '../standins/metrics-standins.ts';
 
 // No API server can run here: target kube is exercised through a stand-in Cluster (the contract of
 // src/kube/types.ts) whose port-forwards reach local HTTP servers and whose exec answers like a pod.
@@ -16,6 +17,11 @@ describe('target kube through a stand-in Cluster', () => {
     http = createServer((req, res) => {
       seen.push({ auth: req.headers.authorization, path: req.url });
       res.writeHead(200, { 'content-type': 'application/json' });
+      // Grafana's /api/search lists the dashboards the stack provisions (grafana/seed-dashboards)
+      if (req.url?.startsWith('/api/search')) {
+        res.end(JSON.stringify(provisionedDashboards().map((d) => ({ ...d, type: 'dash-db' }))));
+        return;
+      }
       res.end(
         JSON.stringify({
           commit: 'x',
