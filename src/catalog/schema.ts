@@ -149,6 +149,7 @@ export const catalogSchema = {
             properties: {
               strategy: { enum: ['rolling', 'blue-green', 'dump-restore'] },
               keepBlue: duration,
+              majorOnly: { type: 'boolean' },
               backup: name,
               compare: {
                 type: 'array',

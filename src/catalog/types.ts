@@ -96,6 +96,8 @@ export interface UpgradeSpec {
   strategy: 'rolling' | 'blue-green' | 'dump-restore';
   /** How long blue is kept after the switch when no `--finish` comes (default 1h). */
   keepBlue?: string;
+  /** Use this strategy only when an image's major version changes (`16.6` → `17.2`); other changes roll. */
+  majorOnly?: boolean;
   /** dump-restore: the catalog backup (of this component) that fills green. */
   backup?: string;
   /** dump-restore: checks whose answers must be the same on blue and green (e.g. the roles). */

@@ -102,9 +102,32 @@ export function planChanges(
       workloads.push({ kind: want.kind, name: want.metadata.name, deployed: Boolean(have), images, other });
     }
     if (workloads.length)
-      out.push({ component: component.name, strategy: component.upgrade?.strategy ?? 'rolling', workloads });
+      out.push({ component: component.name, strategy: strategyOf(component, workloads), workloads });
   }
   return out;
+}
+
+/** The leading number of an image's tag (`postgres:16.6-alpine` → 16); undefined when it has none. */
+export function majorOf(image: string | undefined): number | undefined {
+  const tag = image?.split('@')[0]!.split('/').at(-1)?.split(':')[1];
+  const m = tag ? /^v?(\d+)/.exec(tag) : null;
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * The catalog's strategy, except that a `majorOnly` one applies only when some image's major version
+ * changes (or cannot be told): a minor update rolls.
+ */
+export function strategyOf(
+  component: Component,
+  workloads: readonly WorkloadChange[],
+): UpgradeSpec['strategy'] {
+  const spec = component.upgrade;
+  if (!spec) return 'rolling';
+  if (!spec.majorOnly) return spec.strategy;
+  const images = workloads.flatMap((w) => w.images);
+  const major = images.some((i) => majorOf(i.from) === undefined || majorOf(i.from) !== majorOf(i.to));
+  return major ? spec.strategy : 'rolling';
 }
 
 /** The plan as lines, for the console and `--dry-run`. */

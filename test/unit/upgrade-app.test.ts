@@ -355,7 +355,7 @@ describe('kindling upgrade, rolling (API stand-in, readiness and verify injected
       /not deployed, so nothing to upgrade \(run kindling deploy first\): kafka-exporter: Deployment\/kafka-exporter/,
     );
     const w2 = await world([['StatefulSet', 'postgres']]);
-    const p = checked({ sets: ['postgres=postgres:16.7-alpine'] });
+    const p = checked({ sets: ['postgres=postgres:17.2-alpine'] });
     const err = await runUpgrade(p, desiredFor(p), w2.edges, false).catch((e) => e);
     expect(err).toBeInstanceOf(UsageError);
     expect(err.message).toBe('--store: postgres upgrade by dump-restore: a backup store is required');
@@ -511,7 +511,7 @@ describe('kindling upgrade, dump-restore orchestration (API stand-in; the fill i
   it('green StatefulSet on the new major beside blue, filled, the Service switched to it; the window stated; blue kept', async () => {
     const w = await world([['StatefulSet', 'postgres']]);
     const seen: { green?: Component; selectorAtSwitch?: unknown } = {};
-    const c = checked({ sets: ['postgres=postgres:16.7-alpine'] });
+    const c = checked({ sets: ['postgres=postgres:17.2-alpine'] });
     const out = await runUpgrade(c, desiredFor(c), { ...w.edges, fill: fill(true, seen, w) }, true);
     const u = out.components[0]!;
     expect(u.state).toBe('switched');
@@ -522,7 +522,7 @@ describe('kindling upgrade, dump-restore orchestration (API stand-in; the fill i
     expect(seen.green!.backups[0]!.pod).toBe('postgres-green-0');
     expect(seen.selectorAtSwitch).toEqual({ 'app.kubernetes.io/name': 'postgres', [SLOT_LABEL]: 'green' });
     const green = w.api.get('apps/v1', 'StatefulSet', NS, 'postgres-green')!;
-    expect(imageOf(green)).toBe('postgres:16.7-alpine');
+    expect(imageOf(green)).toBe('postgres:17.2-alpine');
     expect(green.spec.serviceName).toBe('postgres-headless-green');
     expect(w.api.get('v1', 'Service', NS, 'postgres-headless-green')!.spec.clusterIP).toBe('None');
     expect(imageOf(w.api.get('apps/v1', 'StatefulSet', NS, 'postgres'))).toBe(
@@ -538,7 +538,7 @@ describe('kindling upgrade, dump-restore orchestration (API stand-in; the fill i
   it('a fill that differs: no switch, green removed (its PVCs said to be kept), the Service back on the manifest selector', async () => {
     const w = await world([['StatefulSet', 'postgres']]);
     const seen: { green?: Component; selectorAtSwitch?: unknown } = {};
-    const c = checked({ sets: ['postgres=postgres:16.7-alpine'] });
+    const c = checked({ sets: ['postgres=postgres:17.2-alpine'] });
     const out = await runUpgrade(c, desiredFor(c), { ...w.edges, fill: fill(false, seen, w) }, true);
     const u = out.components[0]!;
     expect(u.state).toBe('failed');

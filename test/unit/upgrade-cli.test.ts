@@ -43,7 +43,7 @@ describe('kindling upgrade (CLI)', () => {
       '--set',
       'grafana=grafana/grafana:11.4.0',
       '--set',
-      'postgres=postgres:16.7-alpine',
+      'postgres=postgres:17.2-alpine',
       '--dry-run',
       '--kubeconfig',
       kubeconfig,
@@ -63,7 +63,7 @@ describe('kindling upgrade (CLI)', () => {
 
   it('dump-restore without --store: exit 2 naming --store, before anything is applied', async () => {
     const kubeconfig = await cluster();
-    const r = await runCli(['upgrade', '--set', 'postgres=postgres:16.7-alpine', '--kubeconfig', kubeconfig]);
+    const r = await runCli(['upgrade', '--set', 'postgres=postgres:17.2-alpine', '--kubeconfig', kubeconfig]);
     expect(r.code).toBe(2);
     expect(r.err).toContain('--store: postgres upgrade by dump-restore: a backup store is required');
     expect(api!.get('apps/v1', 'StatefulSet', NS, 'postgres-green')).toBeUndefined();

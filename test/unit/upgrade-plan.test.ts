@@ -4,7 +4,7 @@ import type { Stack } from '../../src/catalog/types.ts';
 import type { KubeObject } from '../../src/manifests/render.ts';
 import { renderChecked } from '../../src/manifests/validate.ts';
 import type { Obj } from '../../src/plan/conditions.ts';
-import { planChanges, planLines, specChanges } from '../../src/upgrade/diff.ts';
+import { majorOf, planChanges, planLines, specChanges } from '../../src/upgrade/diff.ts';
 import { applySets, parseSets, repositoryOf } from '../../src/upgrade/images.ts';
 import { UsageError } from '../../src/util/errors.ts';
 
@@ -60,7 +60,7 @@ describe('upgrade plan: --set and the per-workload diff', () => {
   });
 
   it('--set COMPONENT=IMAGE changes the container running that repository; the plan shows old → new', () => {
-    const sets = parseSets(['postgres=postgres:16.7-alpine'], stack);
+    const sets = parseSets(['postgres=postgres:17.2-alpine'], stack);
     const desired = applySets(stack, rendered, sets);
     const before = get(rendered, 'StatefulSet', 'postgres');
     const oldImage = before.spec.template.spec.containers.find((c: Obj) => c.name === 'postgres').image;
@@ -75,15 +75,34 @@ describe('upgrade plan: --set and the per-workload diff', () => {
             kind: 'StatefulSet',
             name: 'postgres',
             deployed: true,
-            images: [{ container: 'postgres', from: oldImage, to: 'postgres:16.7-alpine' }],
+            images: [{ container: 'postgres', from: oldImage, to: 'postgres:17.2-alpine' }],
             other: [],
           },
         ],
       },
     ]);
-    expect(planLines(changes).join('\n')).toContain(`postgres: ${oldImage} → postgres:16.7-alpine`);
+    expect(planLines(changes).join('\n')).toContain(`postgres: ${oldImage} → postgres:17.2-alpine`);
     // the rendered objects themselves are untouched
     expect(get(rendered, 'StatefulSet', 'postgres').spec.template.spec.containers[0].image).toBe(oldImage);
+  });
+
+  it('majorOnly: the same major (16.6 → 16.7) rolls; a new major, or a tag without a number, dumps and restores', () => {
+    const pg = get(rendered, 'StatefulSet', 'postgres');
+    const liveMap = new Map([['StatefulSet/postgres', live(pg)]]);
+    const plan = (image: string) =>
+      planChanges(
+        [stack.components.postgres!],
+        applySets(stack, rendered, parseSets([`postgres=${image}`], stack)),
+        liveMap,
+      )[0]!.strategy;
+    const pinned = pg.spec.template.spec.containers[0].image as string;
+    const [, tag] = pinned.split(':');
+    const major = Number(/^(\d+)/.exec(tag!)![1]);
+    expect(plan(`postgres:${major}.99-alpine`)).toBe('rolling');
+    expect(plan(`postgres:${major + 1}.0-alpine`)).toBe('dump-restore');
+    expect(plan('postgres:latest')).toBe('dump-restore');
+    expect(majorOf(`registry:5000/postgres:v17.2@sha256:${'b'.repeat(64)}`)).toBe(17);
+    expect(majorOf('postgres')).toBeUndefined();
   });
 
   it('a container-qualified --set picks that container only; a sidecar keeps its image', () => {
