@@ -8,7 +8,7 @@
  * it does not do.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { KubeApiStandin } from '../standins/kube-api.ts';
@@ -182,5 +182,10 @@ export class SimCluster {
     await this.ws.stop();
     await this.api.stop();
     await this.node.stop();
+    try {
+      rmSync(this.dir, { recursive: true, force: true });
+    } catch {
+      // a process still exiting holds a file: the OS temp cleaner gets the rest
+    }
   }
 }

@@ -41,6 +41,12 @@ export interface ContainerSpec {
 }
 
 const SH = (script: string, args: string[] = []) => ['sh', '-c', script, 'sim', ...args];
+/**
+ * Every long-lived process of the simulation gets SIGKILL when the process that started it dies
+ * (prctl PR_SET_PDEATHSIG via util-linux setpriv, set after chroot's user switch, which clears it):
+ * a killed test leaves no pods behind.
+ */
+const DIES_WITH_US = ['--pdeathsig', 'KILL'];
 
 function run(argv: string[]): string {
   return execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -64,7 +70,9 @@ export class SimNode {
   }
 
   async start(): Promise<void> {
-    this.holder = spawn('unshare', ['-n', 'sleep', 'infinity'], { stdio: 'ignore' });
+    this.holder = spawn('setpriv', [...DIES_WITH_US, 'unshare', '-n', 'sleep', 'infinity'], {
+      stdio: 'ignore',
+    });
     await ownNamespaces(this.holder.pid!, ['net']);
     run([
       'nsenter',
@@ -84,15 +92,25 @@ export class SimNode {
 
   async createSandbox(uid: string): Promise<Sandbox> {
     const sb = new Sandbox(this, uid, join(this.dir, 'pods', uid), this.allocateIp());
-    await sb.start();
     this.sandboxes.add(sb);
+    try {
+      await sb.start();
+    } catch (err) {
+      await sb.stop();
+      throw err;
+    }
     return sb;
   }
 
   async stop(): Promise<void> {
     await Promise.all([...this.sandboxes].map((s) => s.stop()));
     this.holder?.kill('SIGKILL');
-    rmSync(this.dir, { recursive: true, force: true });
+    await new Promise((r) => setTimeout(r, 50));
+    try {
+      rmSync(this.dir, { recursive: true, force: true });
+    } catch {
+      // a process still exiting holds a file
+    }
   }
 }
 
@@ -126,9 +144,13 @@ export class Sandbox {
   async start(): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
     writeFileSync(this.hostsFile, '127.0.0.1 localhost\n');
-    this.pause = spawn('unshare', ['-m', '-n', '--propagation', 'private', 'sleep', 'infinity'], {
-      stdio: 'ignore',
-    });
+    this.pause = spawn(
+      'setpriv',
+      [...DIES_WITH_US, 'unshare', '-m', '-n', '--propagation', 'private', 'sleep', 'infinity'],
+      {
+        stdio: 'ignore',
+      },
+    );
     await ownNamespaces(this.pid, ['net', 'mnt']);
     const veth = `sim${process.pid % 1000}v${vethSeq++}`;
     run([
@@ -197,7 +219,20 @@ export class Sandbox {
     const cwd = c.workingDir ? ['sh', '-c', `cd "$1" && shift && exec "$@"`, 'sim', c.workingDir] : [];
     const child = spawn(
       'nsenter',
-      ['-t', String(this.pid), '-m', '-n', '--', 'chroot', ...user, root, ...cwd, ...argv],
+      [
+        '-t',
+        String(this.pid),
+        '-m',
+        '-n',
+        '--',
+        'chroot',
+        ...user,
+        root,
+        'setpriv',
+        ...DIES_WITH_US,
+        ...cwd,
+        ...argv,
+      ],
       { env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...env }, stdio },
     );
     this.processes.add(child);
@@ -210,7 +245,17 @@ export class Sandbox {
   dial(port: number): Duplex {
     const child = spawn(
       'nsenter',
-      ['-t', String(this.pid), '-n', '--', 'socat', 'STDIO', `TCP:127.0.0.1:${port},connect-timeout=2`],
+      [
+        '-t',
+        String(this.pid),
+        '-n',
+        '--',
+        'setpriv',
+        ...DIES_WITH_US,
+        'socat',
+        'STDIO',
+        `TCP:127.0.0.1:${port},connect-timeout=2`,
+      ],
       { stdio: ['pipe', 'pipe', 'ignore'] },
     );
     this.dials.add(child);
@@ -228,6 +273,8 @@ export class Sandbox {
           String(this.pid),
           '-n',
           '--',
+          'setpriv',
+          ...DIES_WITH_US,
           'socat',
           '-u',
           'OPEN:/dev/null',
