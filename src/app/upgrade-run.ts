@@ -49,6 +49,7 @@ export interface UpgradeEdges {
   /** dump-restore: fill green from a backup of blue, then call `switchService` if it is alike. */
   fill?(blue: Component, green: Component, switchService: () => Promise<void>): Promise<FillAndSwitch>;
   now?(): number;
+  sleep?(ms: number): Promise<void>;
   log?(component: string, message: string): void;
 }
 
@@ -75,8 +76,12 @@ interface Ctx {
   change: ComponentChange;
   desired: readonly KubeObject[];
   edges: UpgradeEdges;
-  /** How long blue is kept after a switch (ms). */
+  /** How long blue is kept after a switch (ms), recorded on the Service. */
   keepBlueMs: number;
+  /** Blue-green: keep blue this long while re-verifying green, then finish (no `--finish` needed). */
+  finishAfterMs?: number;
+  /** How often green is re-verified meanwhile (default a quarter of the window, at most 30 s). */
+  recheckMs?: number;
 }
 
 function base(ctx: Ctx): ComponentUpgrade {
@@ -276,15 +281,34 @@ export async function blueGreen(ctx: Ctx): Promise<ComponentUpgrade> {
     }
   }
   log(`switched ${main.map((s) => `Service/${s.metadata.name}`).join(', ')} to green`);
-  out.after = await edges.verify([component, ...(await dependents(ctx.stack, component.name, edges))]);
-  if (!out.after.ok) {
-    out.reasons.push('verify after the switch failed', ...problems(out.after));
+  const deps = await dependents(ctx.stack, component.name, edges);
+  const switchBack = async (why: string) => {
+    out.reasons.push(why, ...problems(out.after));
     for (const s of main) await edges.apply(pinned(s, desiredBlue.kind, hash)).catch(() => {});
     log('switched back to blue');
     if (ctx.change.strategy === 'dump-restore')
       out.notes.push('writes that reached green after the switch are not in blue');
     await removeGreen('switched back');
-    return { ...out, state: 'switched-back' };
+    return { ...out, state: 'switched-back' as const };
+  };
+  out.after = await edges.verify([component, ...deps]);
+  if (!out.after.ok) return switchBack('verify after the switch failed');
+  if (ctx.finishAfterMs !== undefined && ctx.change.strategy === 'blue-green') {
+    // blue kept for the window while green serves, re-verified; then finished without a --finish
+    const end = now() + ctx.finishAfterMs;
+    const every = ctx.recheckMs ?? Math.min(30_000, Math.max(1, Math.floor(ctx.finishAfterMs / 4)));
+    const sleep = edges.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    while (now() < end) {
+      await sleep(Math.min(every, Math.max(0, end - now())));
+      out.after = await edges.verify([component, ...deps]);
+      if (!out.after.ok) return switchBack('verify failed while blue was kept');
+    }
+    const f = await finish(ctx.stack, component, ctx.desired, edges);
+    if (f.state === 'finished')
+      return { ...out, after: f.after, state: 'finished', timeToReadyMs: out.timeToReadyMs };
+    out.reasons.push('finishing after the keep-blue window failed; green keeps serving', ...f.reasons);
+    out.remaining = f.remaining;
+    return { ...out, state: 'failed' };
   }
   out.notes.push(
     `blue ${desiredBlue.kind}/${desiredBlue.metadata.name} kept until kindling upgrade --finish ${component.name} (keep until ${keepUntil})`,

@@ -55,6 +55,8 @@ export interface UpgradeSettings extends StoreSettings {
   timeout: Setting<string>;
   verifyTimeout?: Setting<string | undefined>;
   keepBlue: Setting<string | undefined>;
+  /** Blue-green: keep blue this long while re-verifying green, then finish. */
+  finishAfter?: Setting<string | undefined>;
   dryRun: Setting<string | boolean>;
   compression?: Setting<string>;
   kubeconfig: Setting<string | undefined>;
@@ -70,6 +72,7 @@ export const UPGRADE_FLAGS = {
   rendered: '--rendered',
   timeout: '--timeout',
   keepBlue: '--keep-blue',
+  finishAfter: '--finish-after',
   dryRun: '--dry-run',
   kubeconfig: '--kubeconfig',
   context: '--context',
@@ -86,6 +89,7 @@ export interface CheckedUpgrade {
   timeoutMs: number;
   verifyTimeoutMs: number;
   keepBlueMs?: number;
+  finishAfterMs?: number;
   dryRun: boolean;
   /** The components the plan looks at: those named by --set/--finish, or all (a changed tree). */
   scope: Component[];
@@ -163,6 +167,7 @@ export function checkUpgrade(s: UpgradeSettings): CheckedUpgrade {
       POST_DEPLOY_VERIFY_TIMEOUT,
     ),
     ...(s.keepBlue.value ? { keepBlueMs: duration(s.keepBlue as Setting<string>) } : {}),
+    ...(s.finishAfter?.value ? { finishAfterMs: duration(s.finishAfter as Setting<string>) } : {}),
     dryRun: bool(s.dryRun),
     scope,
   };
@@ -243,7 +248,15 @@ export async function runUpgrade(
       continue;
     }
     const component = stack.components[change.component]!;
-    const ctx = { stack, component, change, desired, edges, keepBlueMs: keepBlueOf(component, checked) };
+    const ctx = {
+      stack,
+      component,
+      change,
+      desired,
+      edges,
+      keepBlueMs: keepBlueOf(component, checked),
+      ...(checked.finishAfterMs !== undefined ? { finishAfterMs: checked.finishAfterMs } : {}),
+    };
     components.push(change.strategy === 'rolling' ? await rolling(ctx) : await blueGreen(ctx));
   }
   return outcome(changes, components, false);

@@ -472,6 +472,57 @@ describe('kindling upgrade, blue-green (API stand-in, readiness and verify injec
     expect(svc(w).spec.selector).toEqual({ 'app.kubernetes.io/name': 'grafana' });
   });
 
+  /** A virtual clock: sleeping advances it, so a keep-blue window of minutes takes no time. */
+  const clock = () => {
+    let t = Date.parse('2026-12-01T10:00:00Z');
+    const slept: number[] = [];
+    return {
+      slept,
+      now: () => t,
+      sleep: async (ms: number) => {
+        slept.push(ms);
+        t += ms;
+      },
+    };
+  };
+
+  it('--finish-after: blue kept for the window while green is re-verified, then finished without a --finish', async () => {
+    const w = await world([['Deployment', 'grafana']]);
+    const c = { ...checked({ sets: [`grafana=${GRAFANA_NEXT}`] }), finishAfterMs: 60_000 };
+    const k = clock();
+    const out = await runUpgrade(c, desiredFor(c), { ...w.edges, now: k.now, sleep: k.sleep }, false);
+    const u = out.components[0]!;
+    expect(u.state, JSON.stringify(u.reasons)).toBe('finished');
+    // re-verified every 15 s (a quarter of the 1 min window, at most 30 s): green, the switch, 4 re-checks, the finish
+    expect(k.slept).toEqual([15_000, 15_000, 15_000, 15_000]);
+    expect(w.verified.length).toBe(1 + 1 + 4 + 1);
+    expect(imageOf(w.api.get('apps/v1', 'Deployment', NS, 'grafana'))).toBe(GRAFANA_NEXT);
+    expect(w.api.get('apps/v1', 'Deployment', NS, 'grafana-green')).toBeUndefined();
+    expect(svc(w).spec.selector).toEqual({ 'app.kubernetes.io/name': 'grafana' });
+  });
+
+  it('--finish-after: green failing a re-check inside the window → switched back to blue, green removed', async () => {
+    const w = await world([['Deployment', 'grafana']]);
+    const c = { ...checked({ sets: [`grafana=${GRAFANA_NEXT}`] }), finishAfterMs: 60_000 };
+    const k = clock();
+    let calls = 0;
+    const verify = async (cs: readonly Component[]) => {
+      calls++;
+      if (calls === 4) w.failVerify.add(GRAFANA_NEXT); // the second re-check sees green fail
+      return w.edges.verify(cs);
+    };
+    const out = await runUpgrade(c, desiredFor(c), { ...w.edges, verify, now: k.now, sleep: k.sleep }, false);
+    const u = out.components[0]!;
+    expect(u.state).toBe('switched-back');
+    expect(u.reasons[0]).toBe('verify failed while blue was kept');
+    expect(k.slept).toEqual([15_000, 15_000]);
+    expect(svc(w).spec.selector).toEqual({ 'app.kubernetes.io/name': 'grafana' });
+    expect(w.api.get('apps/v1', 'Deployment', NS, 'grafana-green')).toBeUndefined();
+    expect(imageOf(w.api.get('apps/v1', 'Deployment', NS, 'grafana'))).toBe(
+      rendersImage('Deployment', 'grafana'),
+    );
+  });
+
   it('--finish with nothing switched says so', async () => {
     const w = await world([['Deployment', 'grafana']]);
     const out = await runUpgrade(checked({ finish: ['grafana'] }), rendered, w.edges, false);

@@ -13,6 +13,7 @@ interface UpgradeFlags {
   timeout: string;
   verifyTimeout: string;
   keepBlue?: string;
+  finishAfter?: string;
   dryRun?: boolean;
   kubeconfig?: string;
   context?: string;
@@ -49,6 +50,10 @@ export function registerUpgrade(program: Command): void {
       '--keep-blue <duration>',
       "how long blue is kept after a switch (default: the catalog's upgrade.keepBlue, 1h)",
     )
+    .option(
+      '--finish-after <duration>',
+      'blue-green: keep blue this long while re-verifying green (switching back on a failure), then finish',
+    )
     .option('--kubeconfig <file>', 'kubeconfig file (default $KUBECONFIG or ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context')
     .option('--store <s3://BUCKET/PREFIX>', 'dump-restore: where the backup of blue goes')
@@ -76,6 +81,7 @@ export function registerUpgrade(program: Command): void {
           timeout: flag('--timeout', o.timeout),
           verifyTimeout: flag('--verify-timeout', o.verifyTimeout),
           keepBlue: flag('--keep-blue', o.keepBlue),
+          finishAfter: flag('--finish-after', o.finishAfter),
           dryRun: flag('--dry-run', Boolean(o.dryRun)),
           kubeconfig: flag('--kubeconfig', o.kubeconfig),
           context: flag('--context', o.context),
