@@ -367,7 +367,7 @@ function duplexOf(child: ChildProcess): Duplex {
 /** True when this machine can run the simulated node (root, unshare, nsenter, socat, overlayfs). */
 export function runtimeAvailable(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (namespaces and mounts)';
-  for (const bin of ['unshare', 'nsenter', 'socat', 'ip', 'chroot']) {
+  for (const bin of ['unshare', 'nsenter', 'setpriv', 'socat', 'ip', 'chroot']) {
     try {
       execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
     } catch {
