@@ -3,6 +3,10 @@ import { readFile, statfs } from 'node:fs/promises';
 import { UsageError } from '../util/errors.ts';
 import { type CommandError, run } from './run.ts';
 
+/** Where nothing can run a cluster, the whole pipeline can still be watched on a simulated one. */
+const OFFLINE =
+  ' To watch the whole pipeline (validate, deploy, verify, backup, drill) run offline, without Docker: npm run e2e (a simulated cluster, test/sim).';
+
 /** Docker must be reachable: kind runs its nodes as containers. Exit 2 quickly when it is not. */
 export async function checkDocker(docker = 'docker', timeoutMs = 5000): Promise<string> {
   try {
@@ -12,10 +16,10 @@ export async function checkDocker(docker = 'docker', timeoutMs = 5000): Promise<
     const e = err as CommandError;
     if (e.code === 'ENOENT')
       throw new UsageError(
-        'Docker is needed to create a kind cluster, but the docker command is not installed. Install Docker, or deploy to an existing cluster: kindling deploy --kubeconfig FILE.',
+        `Docker is needed to create a kind cluster, but the docker command is not installed. Install Docker, or deploy to an existing cluster: kindling deploy --kubeconfig FILE.${OFFLINE}`,
       );
     throw new UsageError(
-      `Docker is needed to create a kind cluster, but the Docker engine is not reachable (${firstLine(e.stderr || e.message)}). Start Docker, or deploy to an existing cluster: kindling deploy --kubeconfig FILE.`,
+      `Docker is needed to create a kind cluster, but the Docker engine is not reachable (${firstLine(e.stderr || e.message)}). Start Docker, or deploy to an existing cluster: kindling deploy --kubeconfig FILE.${OFFLINE}`,
     );
   }
 }
