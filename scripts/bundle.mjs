@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the source lines the plugin rewrites are data here
 // Bundles each action's entry point into actions/<name>/dist/<entry>.js (one ESM file, no node_modules
 // needed at run time). GitHub runs these with node24; check-dist fails when they are stale.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -38,7 +39,12 @@ function manifestKinds(dir = new URL('../manifests', import.meta.url).pathname) 
     else if (/\.ya?ml$/.test(f))
       for (const doc of parseAllDocuments(readFileSync(p, 'utf8'))) {
         const o = doc.toJS();
-        if (o && typeof o.apiVersion === 'string' && typeof o.kind === 'string' && /^[\w.-]+(\/\w+)?$/.test(o.apiVersion))
+        if (
+          o &&
+          typeof o.apiVersion === 'string' &&
+          typeof o.kind === 'string' &&
+          /^[\w.-]+(\/\w+)?$/.test(o.apiVersion)
+        )
           kinds.add(`${o.apiVersion}/${o.kind}`);
       }
   }
@@ -66,7 +72,9 @@ const runTimeFiles = {
     b.onLoad({ filter: /src[\\/]manifests[\\/]kube-schema\.ts$/ }, (args) => {
       const kinds = [...manifestKinds()].filter((k) => existsSync(modelFile(k))).sort();
       // static imports (the module's own `require` is createRequire's, which esbuild cannot follow)
-      const imports = kinds.map((k, i) => `import * as __model${i} from ${JSON.stringify(`kubernetes-models/${k}`)};`);
+      const imports = kinds.map(
+        (k, i) => `import * as __model${i} from ${JSON.stringify(`kubernetes-models/${k}`)};`,
+      );
       const table = kinds.map((k, i) => `  ${JSON.stringify(k)}: __model${i},`);
       return {
         loader: 'ts',
