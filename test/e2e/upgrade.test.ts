@@ -21,6 +21,7 @@ import { deploy } from '../../src/app/deploy.ts';
 import { fromFlag } from '../../src/app/settings.ts';
 import { type UpgradeOutcome, upgrade } from '../../src/app/upgrade.ts';
 import { REPO } from '../actions-entry/run-action.ts';
+import { runCli } from '../harness/cli.ts';
 import { SimCluster } from '../sim/cluster.ts';
 import { pinnedImages } from '../sim/images.ts';
 import { describeWithSim } from './sim-available.ts';
@@ -64,6 +65,23 @@ async function timed(f: () => Promise<UpgradeOutcome>): Promise<UpgradeOutcome &
     `[upgrade e2e] ${u?.component} ${u?.state} in ${(ms / 1000).toFixed(1)} s: ${[...(u?.reasons ?? []), ...(u?.notes ?? [])].join(' | ')}`,
   );
   return { ...out, ms };
+}
+
+/** A copy of manifests/ whose etcd listens for clients on 2399 and is probed on its peer port only. */
+function brokenTree(): string {
+  const tree = mkdtempSync(join(tmpdir(), 'kindling-upgrade-tree-'));
+  cpSync(join(REPO, 'manifests'), tree, { recursive: true });
+  const file = join(tree, 'base/milvus.yaml');
+  const text = readFileSync(file, 'utf8');
+  const broken = text
+    .replace('value: http://0.0.0.0:2379', 'value: http://0.0.0.0:2399')
+    .replace(
+      'readinessProbe:\n            httpGet: { path: /health, port: client }',
+      'readinessProbe:\n            tcpSocket: { port: peer }',
+    );
+  if (broken === text) throw new Error('the etcd mutation did not apply to base/milvus.yaml');
+  writeFileSync(file, broken);
+  return tree;
 }
 
 describeWithSim('e2e upgrade on the simulated cluster (stand-in cluster, real upgrade use case)', () => {
@@ -128,18 +146,7 @@ describeWithSim('e2e upgrade on the simulated cluster (stand-in cluster, real up
   }, 90_000);
 
   it('ready but failing verify (a changed tree: clients on another port, a probe on the peer port): rolled back', async () => {
-    const tree = mkdtempSync(join(tmpdir(), 'kindling-upgrade-tree-'));
-    cpSync(join(REPO, 'manifests'), tree, { recursive: true });
-    const file = join(tree, 'base/milvus.yaml');
-    const text = readFileSync(file, 'utf8');
-    const broken = text
-      .replace('value: http://0.0.0.0:2379', 'value: http://0.0.0.0:2399')
-      .replace(
-        'readinessProbe:\n            httpGet: { path: /health, port: client }',
-        'readinessProbe:\n            tcpSocket: { port: peer }',
-      );
-    expect(broken).not.toBe(text);
-    writeFileSync(file, broken);
+    const tree = brokenTree();
     const out = await timed(() => upgrade(settings({ manifests: tree }), { log }));
     const u = out.components[0]!;
     expect(u.state, lines.join('\n')).toBe('rolled-back');
@@ -166,5 +173,35 @@ describeWithSim('e2e upgrade on the simulated cluster (stand-in cluster, real up
       ).value,
     ).toBe('http://0.0.0.0:2379');
     expect(out.ms).toBeLessThan(45_000);
+  }, 120_000);
+
+  it('the same through the CLI: the plan first, both verify reports, exit 1, the job summary', async () => {
+    const summary = join(mkdtempSync(join(tmpdir(), 'kindling-upgrade-sum-')), 'summary.md');
+    const t0 = Date.now();
+    const r = await runCli([
+      'upgrade',
+      '--catalog',
+      join(REPO, 'manifests/stack.yaml'),
+      '--manifests',
+      brokenTree(),
+      '--kubeconfig',
+      kubeconfig,
+      '--verify-timeout',
+      '5s',
+      '--timeout',
+      '60s',
+      '--summary',
+      summary,
+    ]);
+    expect(r.code, r.err).toBe(1);
+    const plan = r.out.indexOf('plan:\netcd (rolling):');
+    expect(plan).toBeGreaterThanOrEqual(0);
+    expect(r.out.indexOf('etcd: verify of the new version')).toBeGreaterThan(plan);
+    expect(r.out).toContain('etcd: verify after going back (rolled-back)');
+    expect(r.err).toContain('upgrade failed: etcd rolled-back');
+    expect(readFileSync(summary, 'utf8')).toMatch(
+      /\| ↩️ \| etcd \| rolling \| etcd: quay\.io\/coreos\/etcd:v3\.5\.17 → quay\.io\/coreos\/etcd:\S+ \| rolled-back \| [\d.]+m?s \| fail \(\d+ passed, 1 failed\) \| pass \(1 passed, 0 failed\) \|/,
+    );
+    expect(Date.now() - t0).toBeLessThan(45_000);
   }, 120_000);
 });

@@ -94,7 +94,22 @@ export function registerUpgrade(program: Command): void {
           onPlan: (changes) => process.stdout.write(`plan:\n${planLines(changes).join('\n')}\n\n`),
         },
       );
-      if (!out.dryRun && out.components.length) process.stdout.write(`${upgradeTable(out.components)}\n`);
+      if (!out.dryRun && out.components.length) {
+        const { printReport } = await import('../verify-output.ts');
+        // a component that went back: both reports, the new version's and the one after going back
+        const back = new Set(['rolled-back', 'switched-back', 'rollback-failed']);
+        for (const u of out.components.filter((x) => back.has(x.state))) {
+          if (u.verify) {
+            process.stdout.write(`\n${u.component}: verify of the new version\n`);
+            printReport(u.verify);
+          }
+          if (u.after) {
+            process.stdout.write(`\n${u.component}: verify after going back (${u.state})\n`);
+            printReport(u.after);
+          }
+        }
+        process.stdout.write(`\n${upgradeTable(out.components)}\n`);
+      }
       if (summaryFile)
         appendFileSync(
           summaryFile,
