@@ -91,6 +91,16 @@ describe('deploy.yml: upgrade dispatch mode', () => {
       '--s3-endpoint',
       'https://minio.example:9000',
     ]);
+    const after = runStep(step('kindling upgrade'), {
+      'inputs.upgrade-set': 'grafana=grafana/grafana:11.4.0',
+      'inputs.upgrade-finish-after': '30m',
+    });
+    expect(after.argv.slice(11)).toEqual([
+      '--set',
+      'grafana=grafana/grafana:11.4.0',
+      '--finish-after',
+      '30m',
+    ]);
     const fin = runStep(step('kindling upgrade'), {
       'inputs.upgrade-finish': 'grafana,jaeger',
       'inputs.dry-run': 'false',
