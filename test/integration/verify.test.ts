@@ -512,9 +512,11 @@ describeWithServices('verify on target local against real servers (and named sta
         expect(r.output).toMatch(/passed<<.*\n6\n/s);
         expect(r.output).toMatch(/failed<<.*\n0\n/s);
         const results = JSON.parse(/results<<(\S+)\n(.*)\n\1/s.exec(r.output)![2]!);
-        // 6 passed + the 3 in-pod (target kube) checks of postgres and kafka, skipped with their reason
-        expect(results).toHaveLength(9);
-        expect(results.filter((x: { status: string }) => x.status === 'skip')).toHaveLength(3);
+        // 6 passed + the 3 in-pod (target kube) checks of postgres and kafka and their 9 metrics checks
+        // (no Prometheus endpoint given), skipped with their reason
+        expect(results).toHaveLength(18);
+        expect(results.filter((x: { status: string }) => x.status === 'skip')).toHaveLength(12);
+        expect(results.filter((x: { type: string }) => x.type === 'metrics')).toHaveLength(9);
         expect(r.summary).toContain('```mermaid');
         expect(r.summary).toContain('Stack verified');
         expect(r.stdout).not.toContain(PG_PASSWORD);
