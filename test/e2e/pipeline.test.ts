@@ -89,7 +89,8 @@ describeWithSim(
   () => {
     let r: PipelineResult;
     beforeAll(async () => {
-      r = await runPipeline({ changedFiles: ['manifests/base/redis.yaml'], deployOnly: true });
+      r = await runPipeline({ changedFiles: ['manifests/base/redis.yaml'], verifyTimeout: '20s' });
+      console.log(summarize(r));
     }, 180_000);
     afterAll(() => r?.cleanup());
 
@@ -97,6 +98,20 @@ describeWithSim(
       expect(r.steps.find((s) => s.name === 'select')?.detail).toMatch(/components=redis,minio/);
       expect(r.deploy?.code).toBe(0);
       expect([...r.components].sort()).toEqual(['minio', 'redis']);
+    });
+
+    it('the whole pipeline passes for that selection: verify, backup into the in-cluster MinIO, every artifact re-hashed', () => {
+      expect(r.steps.map((s) => `${s.name}:${s.ok}`)).toEqual([
+        'select:true',
+        'validate:true',
+        'deploy:true',
+        'verify:true',
+        'minio:true',
+        'backup:true',
+        'drill:true',
+      ]);
+      expect(Object.keys(JSON.parse(r.backup?.outputs.bytes ?? '{}')).sort()).toEqual(['minio', 'redis']);
+      expect(r.ok).toBe(true);
     });
   },
 );
