@@ -128,7 +128,15 @@ export function greenComponent(
     endpoints: component.endpoints.map((e) =>
       renamed.has(e.service) ? { ...e, service: greenName(e.service) } : e,
     ),
-    checks: component.checks.map((c) => (c.pod ? { ...c, pod: pod(c.pod) } : c)),
+    // green's own checks: through its own Services or in its pods; a check through another
+    // component (the metrics in Prometheus) is not about green, and runs after the switch
+    checks: component.checks
+      .filter((c) => {
+        if (c.pod) return true;
+        const e = component.endpoints.find((x) => x.name === c.endpoint) ?? component.endpoints[0];
+        return !e || renamed.has(e.service);
+      })
+      .map((c) => (c.pod ? { ...c, pod: pod(c.pod) } : c)),
     backups: component.backups.map((b) => (b.pod ? { ...b, pod: pod(b.pod) } : b)),
     workloads: component.workloads.map((w) =>
       workloadNames.has(w.name) ? { ...w, name: greenName(w.name) } : w,

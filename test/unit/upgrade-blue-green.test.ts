@@ -114,6 +114,9 @@ describe('blue-green copies (pure), on the real rendered Grafana and Jaeger', ()
     expect(c.endpoints.find((e) => e.name === 'sql')!.service).toBe('postgres-green');
     expect(c.endpoints.find((e) => e.name === 'metrics')!.service).toBe('prometheus');
     expect(c.checks.find((x) => x.name === 'seed-psql')!.pod).toBe('postgres-green-0');
+    // green's own checks only: the metrics checks go through Prometheus, they run after the switch
+    expect(c.checks.map((x) => x.name)).toEqual(['version', 'seed-databases', 'seed-psql']);
+    expect(stack.components.postgres!.checks.some((x) => x.endpoint === 'metrics')).toBe(true);
     expect(c.backups[0]!.pod).toBe('postgres-green-0');
     expect(c.workloads).toEqual([{ kind: 'StatefulSet', name: 'postgres-green' }]);
   });
