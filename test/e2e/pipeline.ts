@@ -334,7 +334,10 @@ export async function runPipeline(opts: PipelineOptions = {}): Promise<PipelineR
         'drill',
         drill.code === 0,
         Date.now() - t,
-        drill.code === 0 ? lastLine(drill.stdout) : firstFailure(`${drill.stdout}\n${drill.stderr}`),
+        drill.code === 0
+          ? (`${drill.stdout}\n${drill.stderr}`.split('\n').find((l) => /artifact\(s\) match/.test(l)) ??
+              lastLine(drill.stdout))
+          : firstFailure(`${drill.stdout}\n${drill.stderr}`),
       )
     )
       return result;
