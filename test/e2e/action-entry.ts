@@ -4,13 +4,13 @@
  * action.yml), fresh GITHUB_OUTPUT / GITHUB_STEP_SUMMARY / GITHUB_STATE files and a RUNNER_TEMP
  * that survives the step (the diagnostics directory lives there).
  *
- * The entry is the bundle (`actions/<name>/dist/...`, what the runner runs) unless a source file is
+ * The entry is the bundle (`actions/<name>/dist/...`, what the runner runs) unless the sources are
  * newer than it — a stale bundle would test old code — in which case the source entry is run with
  * Node's type stripping: `src/actions/<name>/index.ts` (or the older `src/actions/<name>.ts`),
  * resolved now so it works before and after the entry points move. KINDLING_E2E_ENTRY=dist|source
  * forces one.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -42,7 +42,29 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** The entry file to run for `action`, and why. */
+/** Unix time of the last commit touching `paths`, and whether the work tree changed them since; undefined without git. */
+function gitState(paths: string[]): { committed: number; dirty: boolean } | undefined {
+  try {
+    const opts = {
+      cwd: REPO,
+      encoding: 'utf8' as const,
+      stdio: ['ignore', 'pipe', 'ignore'] as ('ignore' | 'pipe')[],
+    };
+    const committed = Number(
+      execFileSync('git', ['log', '-1', '--format=%ct', '--', ...paths], opts).trim() || 0,
+    );
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', ...paths], opts).trim() !== '';
+    return { committed, dirty };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The entry file to run for `action`: the bundle, unless the sources are newer — by git (a source
+ * commit after the bundle's last commit, or uncommitted source changes; deterministic in a fresh
+ * clone), else by file times.
+ */
 export function resolveEntry(action: string): { path: string; kind: 'dist' | 'source' } {
   const forced = process.env.KINDLING_E2E_ENTRY;
   const dist = bundlePath(action);
@@ -50,7 +72,11 @@ export function resolveEntry(action: string): { path: string; kind: 'dist' | 'so
     join(REPO, 'src/actions', action, 'index.ts'),
     join(REPO, 'src/actions', `${action}.ts`),
   ].find(existsSync);
-  const distFresh = existsSync(dist) && statSync(dist).mtimeMs >= newestMtime(join(REPO, 'src'));
+  let distFresh: boolean;
+  const src = gitState(['src']);
+  const bundle = gitState([join('actions', action, 'dist')]);
+  if (src && bundle) distFresh = existsSync(dist) && !src.dirty && src.committed <= bundle.committed;
+  else distFresh = existsSync(dist) && statSync(dist).mtimeMs >= newestMtime(join(REPO, 'src'));
   if (forced === 'dist' || (forced !== 'source' && distFresh) || !source) return { path: dist, kind: 'dist' };
   return { path: source, kind: 'source' };
 }
