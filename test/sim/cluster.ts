@@ -9,7 +9,6 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { KubeApiStandin } from '../standins/kube-api.ts';
 import { KubeWsStandin } from '../standins/kube-ws.ts';
@@ -22,7 +21,7 @@ import { syncStatefulSet } from './controllers/statefulset.ts';
 import { NODE_NAME, STANDARD_CLASS, schedulePod, syncClaim } from './controllers/volumes.ts';
 import { ImageRegistry, pinnedImages } from './images.ts';
 import { missingExecutable, SimKubelet } from './kubelet.ts';
-import { SimNode } from './runtime.ts';
+import { SimNode, simBaseDir } from './runtime.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
 
@@ -48,7 +47,7 @@ export class SimCluster {
   private stopped = false;
 
   constructor(opts: SimOptions = {}) {
-    this.dir = mkdtempSync(join(tmpdir(), 'kindling-sim-'));
+    this.dir = mkdtempSync(join(simBaseDir(), 'kindling-sim-'));
     this.api = new KubeApiStandin();
     this.ctx = new SimContext(this.api, { msPerSecond: 100, ...(opts.clock ?? {}) });
     this.registry = new ImageRegistry(opts.images ?? pinnedImages(REPO));

@@ -13,8 +13,9 @@
  * Requires root (this machine's tests run as root); everything dies with its sandbox process.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 
@@ -364,8 +365,25 @@ function duplexOf(child: ChildProcess): Duplex {
   return d;
 }
 
-/** True when this machine can run the simulated node (root, unshare, nsenter, socat, overlayfs). */
+/** Where the simulation keeps its node, pods and volumes (an overlayfs upper dir must not be on overlayfs). */
+export function simBaseDir(): string {
+  return process.env.KINDLING_SIM_DIR || tmpdir();
+}
+
+let probed: string | undefined | null = null;
+
+/**
+ * Why this machine cannot run the simulated node, or undefined when it can: root, the tools, and a
+ * real try of what a sandbox does (a private mount + network namespace, an overlay of / in the
+ * simulation's directory). An unprivileged container fails the try; the message says what it needs.
+ */
 export function runtimeAvailable(): string | undefined {
+  if (probed !== null) return probed;
+  probed = probe();
+  return probed;
+}
+
+function probe(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (namespaces and mounts)';
   for (const bin of ['unshare', 'nsenter', 'setpriv', 'socat', 'ip', 'chroot']) {
     try {
@@ -374,5 +392,34 @@ export function runtimeAvailable(): string | undefined {
       return `needs ${bin} on PATH`;
     }
   }
-  return undefined;
+  let dir: string;
+  try {
+    dir = mkdtempSync(join(simBaseDir(), 'kindling-sim-probe-'));
+  } catch (err) {
+    return `cannot write the simulation's directory ${simBaseDir()} (KINDLING_SIM_DIR): ${(err as Error).message}`;
+  }
+  try {
+    for (const d of ['u', 'w', 'r']) mkdirSync(join(dir, d));
+    execFileSync(
+      'unshare',
+      [
+        '-m',
+        '-n',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        `ip link set lo up && mount -t overlay overlay -o lowerdir=/,upperdir=${dir}/u,workdir=${dir}/w ${dir}/r`,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' },
+    );
+    return undefined;
+  } catch (err) {
+    const why = String((err as { stderr?: string }).stderr || (err as Error).message)
+      .trim()
+      .split('\n')[0];
+    return `cannot create a pod sandbox here (${why}): needs CAP_SYS_ADMIN and CAP_NET_ADMIN (a container: --privileged) and KINDLING_SIM_DIR on a non-overlay filesystem`;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
