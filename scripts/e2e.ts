@@ -3,7 +3,7 @@
  * simulated cluster of test/sim (no Docker, no API server needed; root for the pod namespaces).
  * Options: --changed-files a,b (run the select step on these paths instead of the minimal profile),
  * --keep (keep the work directory), --strict (stop at a failed verify, as the workflow does),
- * --upgrade (the `kindling upgrade` paths instead: test/e2e/upgrade.test.ts).
+ * --upgrade (the `kindling upgrade` paths instead: test/e2e/upgrade*.test.ts).
  * Exit 0 when every step passed, 1 otherwise, 2 for a usage error or a machine that cannot run it.
  */
 
@@ -24,13 +24,17 @@ if (missing) {
   process.exit(2);
 }
 if (args.includes('--upgrade')) {
-  // the upgrade paths on the simulated cluster (pass, never ready, fails verify), each bounded in time
+  // the upgrade paths on the simulated cluster (pass, never ready, fails verify, dump-restore), each bounded
   const { spawnSync } = await import('node:child_process');
   const vitest = new URL('../node_modules/vitest/vitest.mjs', import.meta.url).pathname;
-  const run = spawnSync(process.execPath, [vitest, 'run', 'test/e2e/upgrade.test.ts'], {
-    stdio: 'inherit',
-    cwd: new URL('..', import.meta.url).pathname,
-  });
+  const run = spawnSync(
+    process.execPath,
+    [vitest, 'run', 'test/e2e/upgrade.test.ts', 'test/e2e/upgrade-dump-restore.test.ts'],
+    {
+      stdio: 'inherit',
+      cwd: new URL('..', import.meta.url).pathname,
+    },
+  );
   process.exit(run.status ?? 1);
 }
 const i = args.indexOf('--changed-files');
