@@ -1,7 +1,7 @@
 // `kindling upgrade` as a user runs it: the plan printed before anything is applied, --dry-run
 // stopping there, usage errors with exit 2, against the API stand-in (test/standins/kube-api.ts)
 // through the real kubeconfig/client path; and the summary section (pure).
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -67,6 +67,29 @@ describe('kindling upgrade (CLI)', () => {
     expect(r.code).toBe(2);
     expect(r.err).toContain('--store: postgres upgrade by dump-restore: a backup store is required');
     expect(api!.get('apps/v1', 'StatefulSet', NS, 'postgres-green')).toBeUndefined();
+  });
+
+  it('a catalog whose upgrade.compare check is invalid, or a zero --keep-blue: exit 2 before any cluster is asked', async () => {
+    const tree = mkdtempSync(join(tmpdir(), 'kindling-upgrade-tree-'));
+    cpSync('manifests', tree, { recursive: true });
+    const file = join(tree, 'stack.yaml');
+    const text = readFileSync(file, 'utf8');
+    const broken = text.replace(/(- name: roles\n\s+type: sql\n)\s+query: .*\n/, '$1');
+    expect(broken).not.toBe(text);
+    writeFileSync(file, broken);
+    const r = await runCli([
+      'upgrade',
+      '--manifests',
+      tree,
+      '--dry-run',
+      '--kubeconfig',
+      '/nonexistent/kubeconfig',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`${file}: postgres: upgrade.compare roles: query:`);
+    const k = await runCli(['upgrade', '--set', 'grafana=grafana/grafana:11.4.0', '--keep-blue', '0s']);
+    expect(k.code).toBe(2);
+    expect(k.err).toContain('--keep-blue: must be longer than 0');
   });
 
   it('usage errors exit 2 naming the flag; an unreachable API server fails once, naming it', async () => {
