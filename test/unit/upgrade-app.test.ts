@@ -523,6 +523,33 @@ describe('kindling upgrade, blue-green (API stand-in, readiness and verify injec
     );
   });
 
+  it('--finish where blue does not become ready on the new template: green keeps serving, what remains is said', async () => {
+    const w = await world([['Deployment', 'grafana']]);
+    const c = checked({ sets: [`grafana=${GRAFANA_NEXT}`] });
+    expect((await runUpgrade(c, desiredFor(c), w.edges, false)).components[0]!.state).toBe('switched');
+    // green's pods are running; blue's new pods would not be (e.g. a node without the image)
+    const edges = {
+      ...w.edges,
+      waitReady: async (component: string, o: readonly KubeObject[]) =>
+        o[0]!.metadata.name === 'grafana'
+          ? { ready: false, reasons: ['Deployment/grafana: 0 of 1 updated replicas available'], elapsedMs: 9 }
+          : w.edges.waitReady(component, o),
+    };
+    const out = await runUpgrade(checked({ finish: ['grafana'] }), rendered, edges, false);
+    const u = out.components[0]!;
+    expect(u.state).toBe('failed');
+    expect(u.reasons).toEqual([
+      'blue did not become ready on the new template; green keeps serving',
+      'Deployment/grafana: 0 of 1 updated replicas available',
+    ]);
+    expect(u.remaining).toEqual([
+      expect.stringMatching(/^Deployment\/grafana: grafana=grafana\/grafana:11\.4\.0/),
+      expect.stringMatching(/^Deployment\/grafana-green: grafana=grafana\/grafana:11\.4\.0/),
+    ]);
+    expect(svc(w).spec.selector).toEqual({ 'app.kubernetes.io/name': 'grafana', [SLOT_LABEL]: 'green' });
+    expect(w.api.get('apps/v1', 'Deployment', NS, 'grafana-green')).toBeDefined();
+  });
+
   it('--finish with nothing switched says so', async () => {
     const w = await world([['Deployment', 'grafana']]);
     const out = await runUpgrade(checked({ finish: ['grafana'] }), rendered, w.edges, false);
