@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: GitHub `${{ }}` expressions are test data here
 // deploy.yml's `upgrade` dispatch mode: the job a mode runs, and the `kindling upgrade` command line
 // its script builds — run with bash and a stand-in `npm` (named as such) that records its argv, the
 // inputs arriving as the runner passes them (env vars, never interpolated into the script).
