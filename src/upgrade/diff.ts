@@ -109,7 +109,7 @@ export function planChanges(
 
 /** The leading number of an image's tag (`postgres:16.6-alpine` → 16); undefined when it has none. */
 export function majorOf(image: string | undefined): number | undefined {
-  const tag = image?.split('@')[0]!.split('/').at(-1)?.split(':')[1];
+  const tag = (image ?? '').split('@')[0]?.split('/').at(-1)?.split(':')[1];
   const m = tag ? /^v?(\d+)/.exec(tag) : null;
   return m ? Number(m[1]) : undefined;
 }
