@@ -193,8 +193,11 @@ export async function blueGreen(ctx: Ctx): Promise<ComponentUpgrade> {
   for (const s of main) {
     const pending = stateOf(await edges.read('Service', s.metadata.name));
     if (pending) {
+      const ended = Date.parse(pending.keepUntil) <= (edges.now ?? Date.now)();
       out.reasons.push(
-        `Service/${s.metadata.name} is still switched to green (since ${pending.switchedAt}): run kindling upgrade --finish ${component.name} first`,
+        `Service/${s.metadata.name} is still switched to green (since ${pending.switchedAt}${
+          ended ? `; its keep-blue window ended ${pending.keepUntil}` : ''
+        }): run kindling upgrade --finish ${component.name} first`,
       );
       return out;
     }

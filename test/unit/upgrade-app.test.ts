@@ -393,6 +393,13 @@ describe('kindling upgrade, blue-green (API stand-in, readiness and verify injec
     expect(again.components[0]!.reasons[0]).toMatch(
       /Service\/grafana is still switched to green .*--finish grafana first/,
     );
+    const later = await runUpgrade(
+      c,
+      desiredFor(c),
+      { ...w.edges, now: () => Date.now() + 2 * 3_600_000 },
+      false,
+    );
+    expect(later.components[0]!.reasons[0]).toMatch(/its keep-blue window ended .*--finish grafana first/);
 
     const f = checked({ finish: ['grafana'] });
     const done = await runUpgrade(f, rendered, w.edges, false);
