@@ -393,6 +393,7 @@ describe('kindling upgrade, blue-green (API stand-in, readiness and verify injec
     expect(again.components[0]!.reasons[0]).toMatch(
       /Service\/grafana is still switched to green .*--finish grafana first/,
     );
+    expect(again.components[0]!.reasons[0]).not.toContain('window ended');
     const later = await runUpgrade(
       c,
       desiredFor(c),
