@@ -1,6 +1,7 @@
 import type { CheckSpec } from '../catalog/types.ts';
 import { keepsLabel, promqlErrors } from '../manifests/promql.ts';
 import { expectKeys, expectOf, requireString, unknownKeys } from './params.ts';
+import { batcher } from './promql-batch.ts';
 import {
   notReady,
   type Outcome,
@@ -71,10 +72,11 @@ export const metricsProbe: Probe = {
     return `PromQL ${String(check.query)} → ${parts.join(', ')}`;
   },
   run: async (ctx) => {
-    const query = (q: string) => instantQuery(ctx.url!, q, ctx.signal, ctx.timeoutMs);
+    const query = (q: string) =>
+      ctx.scope ? batched(ctx, q) : instantQuery(ctx.url!, q, ctx.signal, ctx.timeoutMs);
     const [result, targets] = await Promise.all([
       query(String(ctx.check.query)),
-      ctx.check.targets ? sharedQuery(ctx, String(ctx.check.targets)) : Promise.resolve(undefined),
+      ctx.check.targets ? query(String(ctx.check.targets)) : Promise.resolve(undefined),
     ]);
     if ('outcome' in result) return result.outcome;
     if (targets && 'outcome' in targets) return targets.outcome;
@@ -82,25 +84,25 @@ export const metricsProbe: Probe = {
   },
 };
 
-/** How long checks running at once share one answer to the same targets query (a retry asks anew). */
-const SHARE_MS = 250;
-
 /**
- * The checks of one component name the same targets (`up{service="redis"}`): within a run they share
- * one request for it (each request costs Prometheus ~1 ms; a port-forward, a stream each).
+ * The queries the run's checks ask of one Prometheus at the same moment go as one request
+ * (promql-batch.ts); the same targets query of a component's checks is asked once in it.
  */
-function sharedQuery(ctx: ProbeContext, q: string): Promise<QueryResult> {
-  const ask = () => instantQuery(ctx.url!, q, ctx.signal, ctx.timeoutMs);
-  if (!ctx.scope) return ask();
-  const key = `metrics ${ctx.url!.origin} ${q}`;
-  return ctx.scope.reuse(
-    key,
-    () => {
-      setTimeout(() => ctx.scope?.forget(key), SHARE_MS).unref();
-      return ask();
-    },
-    async () => {},
-  );
+function batched(ctx: ProbeContext, q: string): Promise<QueryResult> {
+  const url = ctx.url!;
+  const timeoutMs = ctx.timeoutMs;
+  return ctx
+    .scope!.reuse(
+      `metrics-batch ${url.origin}`,
+      async () =>
+        batcher<QueryResult>(
+          (query) => instantQuery(url, query, AbortSignal.timeout(timeoutMs), timeoutMs),
+          (r) => ('samples' in r ? r.samples : undefined),
+          (samples) => ({ samples }),
+        ),
+      async () => {},
+    )
+    .then((ask) => ask(q));
 }
 
 /** Decides pass / fail / not-ready from a query's samples and the targets' `up` samples (pure). */
@@ -197,7 +199,7 @@ function validateExpect(check: CheckSpec): ParamProblem[] {
   return out;
 }
 
-type QueryResult = { samples: Sample[] } | { outcome: Outcome };
+export type QueryResult = { samples: Sample[] } | { outcome: Outcome };
 
 /**
  * `GET /api/v1/query`: a vector or scalar result as samples. The API answers 400 `bad_data` for a

@@ -340,7 +340,7 @@ export async function startMonitoring(postgresUrl: string, redisUrl: string): Pr
     exporters: { postgres: pgExporter, redis: redisExporter },
     targets,
     endpoints: new Map(
-      ['postgres', 'redis', 'milvus', 'kafka', 'clickhouse'].map((c) => [
+      ['postgres', 'redis', 'milvus', 'kafka', 'elasticsearch', 'clickhouse'].map((c) => [
         `${c}.metrics`,
         new URL(prometheus.url),
       ]),

@@ -46,7 +46,7 @@ async function verifyMetrics(timeoutMs: number): Promise<VerifyReport> {
     stack,
     components,
     target: 'local',
-    endpoints: new Map(METRIC_COMPONENTS.map((n) => [`${n}.metrics`, new URL(prom.url)])),
+    endpoints: mon.endpoints,
     timeoutMs,
     initialBackoffMs: 100,
     maxBackoffMs: 500,
@@ -75,6 +75,14 @@ describeWithServices(
     afterAll(async () => {
       await mon?.stop();
       await Promise.all([pg?.stop(), redis?.stop()]);
+    });
+
+    it('the monitoring fixture gives a Prometheus endpoint to every component with metrics checks', () => {
+      const withMetrics = Object.values(stack.components)
+        .filter((c) => c.checks.some((k) => k.type === 'metrics'))
+        .map((c) => c.name);
+      expect(withMetrics.sort()).toEqual([...METRIC_COMPONENTS].sort());
+      expect([...mon.endpoints.keys()].sort()).toEqual(METRIC_COMPONENTS.map((n) => `${n}.metrics`).sort());
     });
 
     it('Prometheus loads every rule file of the stack (the rules API lists each group)', async () => {

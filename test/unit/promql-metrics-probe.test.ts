@@ -142,25 +142,62 @@ describe('verify summary: the seed metrics table', () => {
   });
 });
 
-describe('metrics check: the same targets query is asked once by checks running together', () => {
-  it('three checks of one component make four requests, not six; a later attempt asks again', async () => {
+describe('metrics checks running together ask Prometheus once (label_replace … or …)', () => {
+  async function fakePrometheus() {
     const { createServer } = await import('node:http');
-    const { createScope } = await import('../../src/probes/scope.ts');
     const seen: string[] = [];
+    // answers like Prometheus for `up{…}`, `x`, a scalar `1`, and combinations of them tagged with
+    // label_replace(…, "__kindling_query", "N", "", "") joined by `or` (any other query: bad_data)
+    const answer = (
+      q: string,
+    ): { metric: Record<string, string>; value: [number, string] }[] | 'scalar' | 'bad' => {
+      const tagged = [...q.matchAll(/label_replace\(\((.+?)\), "__kindling_query", "(\d+)", "", ""\)/g)];
+      if (tagged.length) {
+        const parts = tagged.map(([, inner, i]) => ({ r: answer(inner!), i: i! }));
+        if (parts.some((p) => !Array.isArray(p.r))) return 'bad';
+        return parts.flatMap((p) =>
+          (p.r as { metric: Record<string, string>; value: [number, string] }[]).map((x) => ({
+            ...x,
+            metric: { ...x.metric, __kindling_query: p.i },
+          })),
+        );
+      }
+      if (q.startsWith('up')) return [{ metric: { instance: 'r:9121', pod: 'redis-0' }, value: [1, '1'] }];
+      if (q === '1') return 'scalar';
+      if (/^[a-z]$/.test(q)) return [{ metric: { instance: 'r:9121', pod: 'redis-0', q }, value: [1, '5'] }];
+      return 'bad';
+    };
     const server = createServer((req, res) => {
       const q = new URL(req.url!, 'http://x').searchParams.get('query')!;
       seen.push(q);
-      const result = [{ metric: { instance: 'r:9121', pod: 'redis-0' }, value: [1, '1'] }];
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }));
+      const r = answer(q);
+      res.writeHead(r === 'bad' ? 400 : 200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify(
+          r === 'bad'
+            ? { status: 'error', errorType: 'bad_data', error: 'parse error' }
+            : {
+                status: 'success',
+                data:
+                  r === 'scalar'
+                    ? { resultType: 'scalar', result: [1, '1'] }
+                    : { resultType: 'vector', result: r },
+              },
+        ),
+      );
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const url = new URL(`http://127.0.0.1:${(server.address() as { port: number }).port}`);
+    return { seen, server, url: new URL(`http://127.0.0.1:${(server.address() as { port: number }).port}`) };
+  }
+
+  it('three checks of one component make one request; each gets its own series; a later attempt asks again', async () => {
+    const { createScope } = await import('../../src/probes/scope.ts');
+    const { seen, server, url } = await fakePrometheus();
     const scope = createScope();
-    const run = (query: string) =>
+    const run = (query: string, extra: Partial<CheckSpec> = {}) =>
       metricsProbe.run({
         component: { name: 'redis' } as never,
-        check: check({ query, targets: 'up{service="redis"}' }),
+        check: check({ query, targets: 'up{service="redis"}', ...extra }),
         url,
         namespace: 'ns',
         signal: new AbortController().signal,
@@ -168,16 +205,35 @@ describe('metrics check: the same targets query is asked once by checks running 
         scope,
       });
     try {
-      const outcomes = await Promise.all(['a', 'b', 'c'].map(run));
+      const outcomes = await Promise.all(['a', 'b', 'c'].map((q) => run(q)));
       expect(outcomes.map((o) => o.kind)).toEqual(['pass', 'pass', 'pass']);
-      expect(seen.filter((q) => q === 'up{service="redis"}')).toHaveLength(1);
-      expect(seen).toHaveLength(4);
-      await new Promise((r) => setTimeout(r, 300));
-      await run('a');
-      expect(seen.filter((q) => q === 'up{service="redis"}')).toHaveLength(2);
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toContain(' or ');
+      // a query Prometheus rejects does not fail the others: they are asked one by one
+      seen.length = 0;
+      const mixed = await Promise.all([run('a'), run('rate(x[', { targets: undefined })]);
+      expect(mixed.map((o) => o.kind)).toEqual(['pass', 'fail']);
+      expect(mixed[1]!.kind === 'fail' && mixed[1]!.message).toContain('bad_data');
+      expect(seen).toHaveLength(4); // the combined one, then a, up{…} and the broken one
     } finally {
       await scope.closeAll();
       server.close();
     }
+  });
+
+  it('combine and split are inverse on the tag', async () => {
+    const { combine, split, TAG } = await import('../../src/probes/promql-batch.ts');
+    expect(combine(['a', 'sum(b)'])).toBe(
+      `label_replace((a), "${TAG}", "0", "", "") or label_replace((sum(b)), "${TAG}", "1", "", "")`,
+    );
+    expect(
+      split(
+        [
+          { metric: { pod: 'p', [TAG]: '1' }, value: 2 },
+          { metric: { pod: 'q', [TAG]: '0' }, value: 1 },
+        ],
+        3,
+      ),
+    ).toEqual([[{ metric: { pod: 'q' }, value: 1 }], [{ metric: { pod: 'p' }, value: 2 }], []]);
   });
 });
