@@ -31,6 +31,34 @@ function reachable(host: string, port: number): Promise<boolean> {
   });
 }
 
+/**
+ * Nacos' external datasource (nacos-group/nacos-docker `build/conf/application.properties`:
+ * db.url.0=jdbc:mysql://${MYSQL_SERVICE_HOST}:${MYSQL_SERVICE_PORT}/${MYSQL_SERVICE_DB_NAME},
+ * db.user/db.password from MYSQL_SERVICE_USER/PASSWORD): usable when those credentials log in and
+ * the schema's config_info table answers. Undefined when it is, else why not.
+ */
+async function datasourceProblem(): Promise<string | undefined> {
+  const { createConnection } = await import('mysql2/promise');
+  try {
+    const c = await createConnection({
+      host: env.MYSQL_SERVICE_HOST ?? 'localhost',
+      port: Number(env.MYSQL_SERVICE_PORT ?? 3306),
+      user: env.MYSQL_SERVICE_USER ?? '',
+      password: env.MYSQL_SERVICE_PASSWORD ?? '',
+      database: env.MYSQL_SERVICE_DB_NAME ?? 'nacos',
+      connectTimeout: 1000,
+    });
+    try {
+      await c.query('SELECT count(*) FROM config_info');
+    } finally {
+      await c.end();
+    }
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
 function tcpListeners(ports: number[]): void {
   for (const p of ports) createServer((sock) => sock.on('error', () => {}).end()).listen(p, '0.0.0.0');
 }
@@ -38,18 +66,19 @@ function tcpListeners(ports: number[]): void {
 async function nacos(): Promise<void> {
   // nacos/nacos-server (nacos-group/nacos-docker `build/bin/docker-startup.sh`): the HTTP port is
   // NACOS_APPLICATION_PORT (default 8848; NACOS_SERVER_PORT is not read), gRPC at +1000, raft at
-  // -1000/+1001; with SPRING_DATASOURCE_PLATFORM=mysql it is ready only once MySQL answers.
+  // -1000/+1001; with SPRING_DATASOURCE_PLATFORM=mysql it is ready only once its datasource works.
   const port = Number(env.NACOS_APPLICATION_PORT ?? 8848);
   const s = await startStandIn('nacos', { state: 'starting', listen: { host: '0.0.0.0', port } });
   tcpListeners([port + 1000, port - 1000, port + 1001]);
   log(`nacos stand-in listening on ${port}`);
   const mysql = env.SPRING_DATASOURCE_PLATFORM === 'mysql';
+  let last = '';
   const tick = async () => {
-    const ok =
-      !mysql ||
-      (await reachable(env.MYSQL_SERVICE_HOST ?? 'localhost', Number(env.MYSQL_SERVICE_PORT ?? 3306)));
-    if (ok !== (s.state === 'ready'))
-      log(ok ? 'Nacos started successfully in cluster mode' : 'waiting for MySQL');
+    const why = mysql ? await datasourceProblem() : undefined;
+    const ok = !why;
+    if (ok !== (s.state === 'ready') || (why ?? '') !== last)
+      log(ok ? 'Nacos started successfully in cluster mode' : `No DataSource set: ${why}`);
+    last = why ?? '';
     s.setState(ok ? 'ready' : 'starting');
   };
   await tick();
