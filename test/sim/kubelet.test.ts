@@ -315,6 +315,29 @@ describeWithSim('simulated cluster (stand-in): kubelet, controllers and defaulti
     expect(err).toMatch(/executable file not found in \$PATH|does not have|not in the image/);
   });
 
+  it('a failing liveness probe: Unhealthy events, then the kubelet kills and restarts the container (exit 137 in lastState; prober/worker.go)', async () => {
+    await client.apply(
+      statefulSet('unlive', {
+        command: ['sh', '-c', 'sleep 100'],
+        livenessProbe: {
+          exec: { command: ['sh', '-c', 'echo not alive; exit 1'] },
+          periodSeconds: 1,
+          failureThreshold: 2,
+        },
+      }),
+    );
+    const cs = await until('a restart', () =>
+      pod('unlive-0')?.status?.containerStatuses?.find((c: Obj) => c.restartCount >= 1),
+    );
+    expect(cs.lastState.terminated).toMatchObject({ exitCode: 137, reason: 'Error' });
+    const reasons = sim.api
+      .list('v1', 'Event', NS)
+      .filter((e) => e.involvedObject.name === 'unlive-0')
+      .map((e) => `${e.reason}: ${e.message}`);
+    expect(reasons).toContain('Unhealthy: Liveness probe failed: not alive');
+    expect(reasons).toContain('Killing: Container main failed liveness probe, will be restarted');
+  });
+
   it("a claim of kind's `standard` class stays Pending (WaitForFirstConsumer) until a pod uses it, then is Bound to a local-path PV", async () => {
     await client.apply({
       apiVersion: 'v1',

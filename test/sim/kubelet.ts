@@ -344,6 +344,8 @@ class PodWorker {
     this.event('Normal', 'Created', `Created container ${c.spec.name}`, c);
     const proc = this.sandbox!.spawn(spec, c.root);
     c.proc = proc;
+    // the termination this start replaces is what lastState reports from now on
+    if (c.state.terminated) c.lastState = { terminated: c.state.terminated };
     const startedAt = new Date().toISOString();
     c.state = { running: { startedAt } };
     c.started = !c.spec.startupProbe;
@@ -376,7 +378,6 @@ class PodWorker {
     c.ready = false;
     c.started = false;
     const finishedAt = new Date().toISOString();
-    c.lastState = c.state.terminated ? { terminated: c.state.terminated } : c.lastState;
     c.state = {
       terminated: {
         exitCode: t.exitCode,
@@ -440,7 +441,7 @@ class PodWorker {
               c,
             );
             c.killedBy = kind;
-            c.proc.kill('SIGKILL');
+            this.sandbox!.kill(c.proc);
             return;
           }
         }
@@ -471,7 +472,7 @@ class PodWorker {
       child.stdout?.on('data', (d) => (output += d));
       child.stderr?.on('data', (d) => (output += d));
       const timer = setTimeout(() => {
-        child.kill('SIGKILL');
+        this.sandbox!.kill(child);
         resolve({ code: -1, output });
       }, timeoutMs);
       child.on('close', (code) => {

@@ -17,6 +17,7 @@ import { mkdirSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'nod
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Duplex } from 'node:stream';
 
 export interface Mount {
@@ -48,6 +49,8 @@ const SH = (script: string, args: string[] = []) => ['sh', '-c', script, 'sim', 
  * a killed test leaves no pods behind.
  */
 const DIES_WITH_US = ['--pdeathsig', 'KILL'];
+/** This checkout's root (test/sim/ is two levels down). */
+const REPO = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
 
 function run(argv: string[]): string {
   return execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -186,6 +189,11 @@ export class Sandbox {
       `mount --rbind /dev ${root}/dev`,
       `mount --bind ${base}/tmp ${root}/tmp && chmod 1777 ${root}/tmp`,
       `mount --bind ${this.hostsFile} ${root}/etc/hosts`,
+      // The stand-in images run this checkout's binaries (node_modules/node, s3rver). A checkout
+      // under /tmp would be hidden by the container's own /tmp above: bind it back, read-only.
+      ...(REPO.startsWith('/tmp/')
+        ? [`mkdir -p ${root}${REPO}`, `mount --bind ${REPO} ${root}${REPO}`, `mount -o remount,bind,ro ${root}${REPO}`]
+        : []),
     ];
     for (const line of c.passwd ?? []) lines.push(`echo '${line}' >> ${root}/etc/passwd`);
     for (const m of c.mounts) {
@@ -234,12 +242,26 @@ export class Sandbox {
         ...cwd,
         ...argv,
       ],
-      { env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...env }, stdio },
+      // its own process group: stopping a container stops every process it started (a cgroup does)
+      {
+        env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...env },
+        stdio,
+        detached: true,
+      },
     );
     this.processes.add(child);
     child.on('close', () => this.processes.delete(child));
     child.on('error', () => {});
     return child;
+  }
+
+  /** SIGKILL to a container (or exec) process and everything it started. */
+  kill(child: ChildProcess): void {
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
   }
 
   /** A TCP connection to PORT on the pod's loopback (what kubelet probes and port-forward reach). */
@@ -311,7 +333,8 @@ export class Sandbox {
     if (this.stopped) return;
     this.stopped = true;
     for (const s of this.forwarders) s.close();
-    for (const p of [...this.processes, ...this.dials]) p.kill('SIGKILL');
+    for (const p of this.processes) this.kill(p);
+    for (const p of this.dials) p.kill('SIGKILL');
     this.pause?.kill('SIGKILL');
     await new Promise((r) => setTimeout(r, 20));
     this.node.sandboxes.delete(this);
