@@ -80,7 +80,7 @@ describeWithSim(
       expect(errors(r)).toMatch(/docker\.io\/library\/redis:7\.4\.99-alpine: not found/);
       // fail fast: the verdict is out within seconds of the pull error, not at the 150 s deadline
       expect(firstSaid(r, /redis: .*(ErrImagePull|ImagePullBackOff)/)).toBeLessThan(20);
-    expect(secs(r)).toBeLessThan(30);
+      expect(secs(r)).toBeLessThan(30);
       expect(diagnostics(r)).toMatch(/Failed to pull image "redis:7\.4\.99-alpine"/);
     }, 120_000);
 

@@ -17,8 +17,8 @@ import { mkdirSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'nod
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Duplex } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 
 export interface Mount {
   /** Host directory or file. */
@@ -192,7 +192,11 @@ export class Sandbox {
       // The stand-in images run this checkout's binaries (node_modules/node, s3rver). A checkout
       // under /tmp would be hidden by the container's own /tmp above: bind it back, read-only.
       ...(REPO.startsWith('/tmp/')
-        ? [`mkdir -p ${root}${REPO}`, `mount --bind ${REPO} ${root}${REPO}`, `mount -o remount,bind,ro ${root}${REPO}`]
+        ? [
+            `mkdir -p ${root}${REPO}`,
+            `mount --bind ${REPO} ${root}${REPO}`,
+            `mount -o remount,bind,ro ${root}${REPO}`,
+          ]
         : []),
     ];
     for (const line of c.passwd ?? []) lines.push(`echo '${line}' >> ${root}/etc/passwd`);
