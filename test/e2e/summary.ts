@@ -34,9 +34,22 @@ export function summarize(r: PipelineResult): string {
   if (r.backup) {
     const artifacts = (r.drill?.stdout.match(/^\s+✓ /gm) ?? []).length;
     lines.push(
-      `backup: ${r.backup.outputs['backup-id'] ?? '-'}, ${r.backup.outputs.bytes ?? '?'} bytes${artifacts ? `, ${artifacts} artifacts re-hashed` : ''}`,
+      `backup: ${r.backup.outputs['backup-id'] ?? '-'}, ${bytesOf(r.backup.outputs.bytes)}${artifacts ? `, ${artifacts} artifacts re-hashed` : ''}`,
     );
   }
   lines.push(`result: ${r.ok ? 'PASSED' : 'FAILED'}; diagnostics: ${r.diagnosticsDir}`);
   return lines.join('\n');
+}
+
+/** `{"postgres":4191,...}` → `5.6 KiB (postgres 4191 B, ...)`; anything else as given. */
+function bytesOf(json: string | undefined): string {
+  try {
+    const per = JSON.parse(json ?? '') as Record<string, number>;
+    const total = Object.values(per).reduce((n, b) => n + b, 0);
+    return `${(total / 1024).toFixed(1)} KiB (${Object.entries(per)
+      .map(([c, b]) => `${c} ${b} B`)
+      .join(', ')})`;
+  } catch {
+    return `${json ?? '?'} bytes`;
+  }
 }
