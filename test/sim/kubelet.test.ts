@@ -9,7 +9,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { KubeClient } from '../../src/kube/client.ts';
 import { KubeCluster } from '../../src/kube/cluster.ts';
-import { deploymentVerdict } from '../../src/plan/readiness.ts';
+import { deploymentVerdict, statefulSetVerdict } from '../../src/plan/readiness.ts';
 import { describeWithSim } from '../e2e/sim-available.ts';
 import type { Obj } from './apiserver.ts';
 import { SimCluster } from './cluster.ts';
@@ -337,6 +337,59 @@ describeWithSim('simulated cluster (stand-in): kubelet, controllers and defaulti
     expect(reasons).toContain('Unhealthy: Liveness probe failed: not alive');
     expect(reasons).toContain('Killing: Container main failed liveness probe, will be restarted');
   });
+
+  it('a StatefulSet: pods in order (pod-1 only once pod-0 is ready), claims <template>-<set>-<ordinal>, and a template change rolled out to a new revision that becomes current (stateful_set_control.go)', async () => {
+    const set = statefulSet(
+      'ord',
+      {
+        command: ['sh', '-c', 'sleep 1; exec redis-server --port 6390'],
+        ports: [{ name: 'r', containerPort: 6390 }],
+        readinessProbe: { tcpSocket: { port: 'r' }, periodSeconds: 1 },
+      },
+      {},
+    );
+    set.spec.replicas = 2;
+    set.spec.volumeClaimTemplates = [
+      {
+        metadata: { name: 'data' },
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+      },
+    ];
+    const seen: string[] = [];
+    const names = new Set<string>();
+    const listener = (_t: string, o: Obj) => {
+      if (o.kind === 'Pod' && o.metadata.name.startsWith('ord-') && !names.has(o.metadata.name)) {
+        names.add(o.metadata.name);
+        const zero = pod('ord-0');
+        seen.push(
+          `${o.metadata.name}${zero?.status?.conditions?.some((c: Obj) => c.type === 'Ready' && c.status === 'True') ? ' after ord-0 ready' : ''}`,
+        );
+      }
+    };
+    sim.api.listeners.add(listener);
+    await client.apply(set);
+    const ready = (rev?: string) => {
+      const s = sim.api.get('apps/v1', 'StatefulSet', NS, 'ord');
+      return s?.status?.readyReplicas === 2 &&
+        s.status.currentRevision === s.status.updateRevision &&
+        (!rev || s.status.updateRevision !== rev)
+        ? s
+        : undefined;
+    };
+    const first = await until('2 ready', () => ready(), 30_000);
+    expect(seen).toEqual(['ord-0', 'ord-1 after ord-0 ready']);
+    expect(sim.api.get('v1', 'PersistentVolumeClaim', NS, 'data-ord-1')?.status?.phase).toBe('Bound');
+    expect(first.spec.updateStrategy.rollingUpdate.partition).toBe(0);
+    set.spec.template.metadata.labels.rev = '2';
+    await client.apply(set);
+    const second = await until('new revision current', () => ready(first.status.updateRevision), 30_000);
+    sim.api.listeners.delete(listener);
+    expect(second.status.updatedReplicas).toBe(2);
+    expect(second.status.observedGeneration).toBe(second.metadata.generation);
+    for (const n of ['ord-0', 'ord-1'])
+      expect(pod(n)!.metadata.labels['controller-revision-hash']).toBe(second.status.updateRevision);
+    expect(statefulSetVerdict(second).state).toBe('ready');
+  }, 70_000);
 
   it("a claim of kind's `standard` class stays Pending (WaitForFirstConsumer) until a pod uses it, then is Bound to a local-path PV", async () => {
     await client.apply({
