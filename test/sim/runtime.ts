@@ -189,15 +189,6 @@ export class Sandbox {
       `mount --rbind /dev ${root}/dev`,
       `mount --bind ${base}/tmp ${root}/tmp && chmod 1777 ${root}/tmp`,
       `mount --bind ${this.hostsFile} ${root}/etc/hosts`,
-      // The stand-in images run this checkout's binaries (node_modules/node, s3rver). A checkout
-      // under /tmp would be hidden by the container's own /tmp above: bind it back, read-only.
-      ...(REPO.startsWith('/tmp/')
-        ? [
-            `mkdir -p ${root}${REPO}`,
-            `mount --bind ${REPO} ${root}${REPO}`,
-            `mount -o remount,bind,ro ${root}${REPO}`,
-          ]
-        : []),
     ];
     for (const line of c.passwd ?? []) lines.push(`echo '${line}' >> ${root}/etc/passwd`);
     for (const m of c.mounts) {
@@ -210,6 +201,14 @@ export class Sandbox {
       );
       if (m.readOnly) lines.push(`mount -o remount,bind,ro "${target}"`);
     }
+    // The stand-in images run this checkout's binaries (node_modules/node, s3rver). A checkout under
+    // /tmp (CI clones anywhere) is hidden by the container's own /tmp, or by a volume mounted there
+    // as MinIO's is: bind it back on top of everything, read-only.
+    lines.push(
+      `mkdir -p ${root}${REPO}`,
+      `mount --bind ${REPO} ${root}${REPO}`,
+      `mount -o remount,bind,ro ${root}${REPO}`,
+    );
     run(['nsenter', '-t', String(this.pid), '-m', ...SH(lines.join('\n'))]);
     return root;
   }
