@@ -10,6 +10,7 @@
  * pipeline on local) is decided in pg-compress.ts. As with pg_dumpall, each database has its own
  * snapshot.
  */
+import { Readable } from 'node:stream';
 import type { BackupSpec, Component } from '../../catalog/types.ts';
 import { UsageError } from '../../util/errors.ts';
 import type { ArtifactRecord } from '../manifest.ts';
@@ -17,6 +18,7 @@ import { type CommandSpec, capture } from '../runner.ts';
 import type { BackupSource, Fingerprint, RestoreContext, TargetAccess } from '../types.ts';
 import { catalogUser, localEndpoint, podOf, stringListParam, unknownParams } from './common.ts';
 import { dumpCompression } from './pg-compress.ts';
+import { keepOwnPassword } from './pg-globals.ts';
 
 interface DatabaseInfo {
   name: string;
@@ -55,6 +57,12 @@ function pgCommand(
   if (sslmode) env.PGSSLMODE = sslmode;
   const dbArg = argv[0] === 'pg_dumpall' ? ['-l', db] : argv[0] === 'pg_restore' ? ['-d', db] : [];
   return { argv: [...argv, ...dbArg], env };
+}
+
+/** The role kindling connects as: the one whose password must stay the target's. */
+function connectingRole(target: TargetAccess, component: Component, spec: BackupSpec): string {
+  if (target.kind === 'kube') return catalogUser(component, spec, 'postgres');
+  return decodeURIComponent(localEndpoint(target, component, spec).username) || 'postgres';
 }
 
 const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
@@ -194,12 +202,17 @@ export const postgresSource: BackupSource = {
     const globals = ctx.record.artifacts.find((a) => a.format === 'sql');
     if (globals && !ctx.options.noGlobals) {
       ctx.log('restoring roles and tablespaces (globals.sql)');
-      const stdin = await ctx.open(globals);
+      // small (roles and tablespaces): read whole and re-hashed before anything is replayed
+      const chunks: Buffer[] = [];
+      for await (const c of await ctx.open(globals)) chunks.push(c as Buffer);
+      await ctx.verified(globals);
+      const own = connectingRole(ctx.target, ctx.component, ctx.spec);
+      const { sql, kept } = keepOwnPassword(Buffer.concat(chunks).toString('utf8'), own);
+      if (kept) notes.push(`globals: role "${own}" keeps this server's password (kindling connects as it)`);
       const r = await capture(ctx.target.runner, {
         ...pgCommand(ctx.target, ctx.component, ctx.spec, ['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=0'], mdb),
-        stdin,
+        stdin: Readable.from([Buffer.from(sql, 'utf8')]),
       });
-      await ctx.verified(globals);
       if (r.exitCode !== 0) throw new Error(`psql (globals) exited ${r.exitCode}: ${r.stderr.trim()}`);
       // pg_dumpall output re-creates roles that usually exist already: expected, not a failure
       const other = r.stderr.split('\n').filter((l) => /ERROR/.test(l) && !/already exists/.test(l));
