@@ -5,7 +5,7 @@ import type { Target } from '../targets/types.ts';
 import type { Compression } from './compression.ts';
 import type { ArtifactRecord, BackupManifest, ComponentRecord } from './manifest.ts';
 import type { Probe } from './pipeline.ts';
-import type { CommandSpec, Runner } from './runner.ts';
+import type { CommandSpec } from './runner.ts';
 
 /** Where the data is: the one Target verify uses too (src/targets/types.ts). */
 export type TargetAccess = Target;

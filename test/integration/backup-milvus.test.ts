@@ -197,7 +197,7 @@ describeWithServices(
       expect(cluster.execs).toEqual([]);
       const record = (await loadManifest(store, loc, outcome.id)).components[0]!;
       expect(
-        (record.meta?.parts as { name: string; meta?: { serverSide?: boolean } }[]).map((p) => [
+        ((record.meta?.parts ?? []) as { name: string; meta?: { serverSide?: boolean } }[]).map((p) => [
           p.name,
           p.meta?.serverSide,
         ]),
