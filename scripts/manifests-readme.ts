@@ -1,5 +1,5 @@
 /**
- * Regenerates the tables of manifests/README.md from the rendered manifests (both sizing profiles):
+ * Regenerates the tables of manifests/README.md from the rendered manifests (both sizings):
  * services, replicas, requests and storage per component, and summed requests per catalog profile.
  *
  *   npm run docs:manifests            rewrite the tables in place
@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadStack, resolveSelection, type Stack } from '../src/catalog/index.ts';
-import { type KubeObject, renderProfile } from '../src/manifests/render.ts';
+import { type KubeObject, renderSizing } from '../src/manifests/render.ts';
 import {
   type ComponentSizing,
   formatBytes,
@@ -22,9 +22,9 @@ import {
 export const START = '<!-- generated:manifests-tables:start (npm run docs:manifests) -->';
 export const END = '<!-- generated:manifests-tables:end -->';
 
-/** Sizing profiles in the order the tables show them. */
-export const PROFILES = ['kind', 'production'] as const;
-type Rendered = Record<(typeof PROFILES)[number], KubeObject[]>;
+/** Sizings in the order the tables show them. */
+export const SIZINGS = ['kind', 'production'] as const;
+type Rendered = Record<(typeof SIZINGS)[number], KubeObject[]>;
 
 const pair = (values: string[]): string =>
   values.every((v) => v === values[0]) ? values[0]! : values.join(' / ');
@@ -42,14 +42,14 @@ function servicesOf(objects: readonly KubeObject[], component: string): string {
 }
 
 export function generateTables(stack: Stack, rendered: Rendered): string {
-  const sizing = Object.fromEntries(PROFILES.map((p) => [p, sizeByComponent(rendered[p])])) as Record<
-    (typeof PROFILES)[number],
+  const sizing = Object.fromEntries(SIZINGS.map((p) => [p, sizeByComponent(rendered[p])])) as Record<
+    (typeof SIZINGS)[number],
     Map<string, ComponentSizing>
   >;
-  const of = (c: string) => PROFILES.map((p) => sizing[p].get(c));
+  const of = (c: string) => SIZINGS.map((p) => sizing[p].get(c));
   const lines: string[] = [];
 
-  lines.push(`Per component (values are ${PROFILES.join(' / ')} when they differ):`, '');
+  lines.push(`Per component (values are ${SIZINGS.join(' / ')} when they differ):`, '');
   lines.push('| component | file | Services (port) | replicas | CPU requests | memory requests | storage |');
   lines.push('| --- | --- | --- | --- | --- | --- | --- |');
   for (const c of Object.values(stack.components)) {
@@ -61,18 +61,18 @@ export function generateTables(stack: Stack, rendered: Rendered): string {
 
   lines.push('', 'Summed requests per catalog profile (dependencies included), long-running pods only:', '');
   lines.push(
-    `| profile | components | ${PROFILES.map((p) => `${p} CPU | ${p} memory`).join(' | ')} | ${PROFILES.map((p) => `${p} storage`).join(' | ')} |`,
+    `| profile | components | ${SIZINGS.map((p) => `${p} CPU | ${p} memory`).join(' | ')} | ${SIZINGS.map((p) => `${p} storage`).join(' | ')} |`,
   );
   lines.push(
-    `| --- | --- | ${PROFILES.map(() => '--- | ---').join(' | ')} | ${PROFILES.map(() => '---').join(' | ')} |`,
+    `| --- | --- | ${SIZINGS.map(() => '--- | ---').join(' | ')} | ${SIZINGS.map(() => '---').join(' | ')} |`,
   );
   for (const profile of Object.keys(stack.profiles)) {
     const names = resolveSelection(stack, profile).map((c) => c.name);
-    const cells = PROFILES.map((p) => {
+    const cells = SIZINGS.map((p) => {
       const t = totalRequests(sizing[p], names);
       return `${formatCpu(t.cpu)} | ${formatBytes(t.memory)}`;
     });
-    const storage = PROFILES.map((p) =>
+    const storage = SIZINGS.map((p) =>
       formatBytes(names.reduce((sum, n) => sum + (sizing[p].get(n)?.storage ?? 0), 0)),
     );
     lines.push(`| ${profile} | ${names.length} | ${cells.join(' | ')} | ${storage.join(' | ')} |`);
@@ -90,7 +90,7 @@ export function withTables(readme: string, tables: string): string {
 
 export async function renderAll(stack: Stack): Promise<Rendered> {
   const out = {} as Rendered;
-  for (const p of PROFILES) out[p] = await renderProfile(stack, p);
+  for (const p of SIZINGS) out[p] = await renderSizing(stack, p);
   return out;
 }
 

@@ -8,7 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_CATALOG, loadStack } from '../src/catalog/index.ts';
-import { renderProfile } from '../src/manifests/render.ts';
+import { renderSizing } from '../src/manifests/render.ts';
 import { networkProbes } from '../src/security/probes.ts';
 
 const { values } = parseArgs({
@@ -30,7 +30,7 @@ try {
   process.exit(2);
 }
 const stack = loadStack(values.catalog);
-const probes = networkProbes(stack, await renderProfile(stack, values.sizing), deployed);
+const probes = networkProbes(stack, await renderSizing(stack, values.sizing), deployed);
 if (probes.length === 0) {
   process.stderr.write(
     `network-probes: no allowed/denied pair among ${deployed.join(', ') || 'no components'}\n`,

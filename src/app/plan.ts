@@ -67,7 +67,7 @@ export function checkSelection(s: SelectionSettings): CheckedSelection {
     if (err instanceof UsageError) throw invalid(from, err.message);
     throw err;
   }
-  const sizing = s.sizing.value?.trim() || stack.render.defaultProfile;
+  const sizing = s.sizing.value?.trim() || stack.render.defaultSizing;
   if (!Object.hasOwn(stack.render.overlays, sizing))
     throw invalid(
       s.sizing,

@@ -133,7 +133,7 @@ export function checkUpgrade(s: UpgradeSettings): CheckedUpgrade {
           stack.file,
         );
     }
-  const sizing = s.sizing.value?.trim() || stack.render.defaultProfile;
+  const sizing = s.sizing.value?.trim() || stack.render.defaultSizing;
   if (!Object.hasOwn(stack.render.overlays, sizing))
     throw invalid(
       s.sizing,

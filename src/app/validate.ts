@@ -9,7 +9,7 @@ import { type Setting, speaking } from './settings.ts';
 
 export interface ValidateSettings {
   catalog: Setting<string>;
-  /** The kustomize overlay (the catalog's `render.overlays`); empty: `render.defaultProfile`. */
+  /** The kustomize overlay (the catalog's `render.overlays`); empty: `render.defaultSizing`. */
   sizing: Setting<string | undefined>;
 }
 
@@ -24,7 +24,7 @@ export async function validate(s: ValidateSettings): Promise<ValidateResult> {
     const { validateStack, sortProblems } = await import('../manifests/validate.ts');
     const result = await validateStack({
       catalog: s.catalog.value,
-      ...(sizing ? { profile: sizing } : {}),
+      ...(sizing ? { sizing } : {}),
       early,
     });
     const { stack } = readCatalog(s.catalog.value);

@@ -60,10 +60,13 @@ export function parseCatalog(shown: string, text: string, dir: string): CatalogR
   }
   const src = docs[0]!;
   const raw = src.value;
-  if (!validateSchema(raw)) {
+  const renamed = renamedKeys(raw, src, shown);
+  if (!validateSchema(raw) || renamed.length) {
+    problems.push(...renamed.map((r) => r.problem));
     for (const e of validateSchema.errors ?? []) {
       const path = pointerToPath(e.instancePath);
       if (e.keyword === 'additionalProperties') path.push(String(e.params.additionalProperty));
+      if (renamed.some((r) => r.at === path.join('.'))) continue; // said better above
       problems.push({
         severity: 'error',
         file: shown,
@@ -88,6 +91,33 @@ export function loadStack(file: string = DEFAULT_CATALOG): Stack {
     );
   return stack;
 }
+
+/**
+ * Keys renamed when "profile" came to mean a component set only and the kustomize overlay "sizing":
+ * a catalog still using the old name is told the new one (instead of a bare "unknown field").
+ */
+const RENAMED: readonly { path: readonly [string, string]; now: string }[] = [
+  { path: ['render', 'defaultProfile'], now: 'defaultSizing' },
+  { path: ['policy', 'strictProfiles'], now: 'strictSizings' },
+];
+
+function renamedKeys(raw: unknown, src: SourceDoc, file: string): { at: string; problem: Problem }[] {
+  const out: { at: string; problem: Problem }[] = [];
+  for (const { path, now } of RENAMED) {
+    const parent = isObject(raw) ? raw[path[0]] : undefined;
+    if (!isObject(parent) || !Object.hasOwn(parent, path[1])) continue;
+    const at = path.join('.');
+    const message = `${at} is now ${path[0]}.${now} (a profile is a component set; the overlay is the sizing)`;
+    out.push({
+      at,
+      problem: { severity: 'error', file, line: lineAt(src, [...path]), rule: 'catalog-schema', message },
+    });
+  }
+  return out;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 interface RawComponent extends Partial<Omit<Component, 'name'>> {
   group: string;
@@ -132,7 +162,7 @@ function normalise(raw: RawCatalog, file: string, dir: string, src: SourceDoc): 
     file,
     dir,
     namespace: raw.namespace,
-    render: { ...raw.render, defaultProfile: raw.render.defaultProfile ?? 'kind' },
+    render: { ...raw.render, defaultSizing: raw.render.defaultSizing ?? 'kind' },
     shared: { manifests: raw.shared?.manifests ?? [] },
     groups: raw.groups ?? {},
     profiles: raw.profiles,
@@ -140,7 +170,7 @@ function normalise(raw: RawCatalog, file: string, dir: string, src: SourceDoc): 
     policy: {
       defaultCredentials: raw.policy?.defaultCredentials ?? [],
       defaultCredentialsInPasswordFields: raw.policy?.defaultCredentialsInPasswordFields ?? [],
-      strictProfiles: raw.policy?.strictProfiles ?? ['production'],
+      strictSizings: raw.policy?.strictSizings ?? ['production'],
       dataDirectories: raw.policy?.dataDirectories ?? [],
       network: raw.policy?.network && {
         metricsScraper: raw.policy.network.metricsScraper,
@@ -211,10 +241,10 @@ function crossCheck(stack: Stack, src: SourceDoc, file: string): Problem[] {
     if (names.has(profile))
       err(['profiles', profile], `profile "${profile}" has the same name as a component`);
   }
-  if (!Object.hasOwn(stack.render.overlays, stack.render.defaultProfile)) {
+  if (!Object.hasOwn(stack.render.overlays, stack.render.defaultSizing)) {
     err(
-      ['render', 'defaultProfile'],
-      `default profile "${stack.render.defaultProfile}" is not one of the overlays (${Object.keys(stack.render.overlays).join(', ')})`,
+      ['render', 'defaultSizing'],
+      `default sizing "${stack.render.defaultSizing}" is not one of the overlays (${Object.keys(stack.render.overlays).join(', ')})`,
     );
   }
   const profileLoop = findProfileCycle(stack.profiles);

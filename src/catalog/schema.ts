@@ -28,7 +28,7 @@ export const catalogSchema = {
       properties: {
         base: { type: 'string' },
         overlays: { type: 'object', additionalProperties: { type: 'string' } },
-        defaultProfile: { type: 'string' },
+        defaultSizing: { type: 'string' },
       },
     },
     shared: {
@@ -43,7 +43,7 @@ export const catalogSchema = {
       properties: {
         defaultCredentials: { type: 'array', items: { type: 'string', minLength: 1 } },
         defaultCredentialsInPasswordFields: { type: 'array', items: { type: 'string', minLength: 1 } },
-        strictProfiles: { type: 'array', items: { type: 'string' } },
+        strictSizings: { type: 'array', items: { type: 'string' } },
         dataDirectories: {
           type: 'array',
           items: {

@@ -111,12 +111,12 @@ export interface StackPolicy {
   /** Published defaults that only count in a password-like field (admin/admin, nacos/nacos). */
   defaultCredentialsInPasswordFields: string[];
   /** Sizing profiles where a default credential is an error (a warning elsewhere). */
-  strictProfiles: string[];
+  strictSizings: string[];
   /** Where images keep their database files: a data directory must not be a volume's root. */
   dataDirectories?: DataDirectoryRule[];
   /** What the generated NetworkPolicies admit besides `dependsOn` (src/security). */
   network?: NetworkData;
-  /** Rules for replicated workloads under the strict profiles (src/security/hardening.ts). */
+  /** Rules for replicated workloads under the strict sizings (src/security/hardening.ts). */
   hardening?: HardeningData;
 }
 
@@ -158,7 +158,7 @@ export interface Stack {
   render: {
     base: string;
     overlays: Record<string, string>;
-    defaultProfile: string;
+    defaultSizing: string;
   };
   shared: { manifests: string[] };
   groups: Record<string, string>;

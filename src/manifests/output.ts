@@ -14,8 +14,8 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 export function summaryLine(r: ValidateResult): string {
   const { errors, warnings } = counts(r.problems);
   const files = new Set(r.problems.map((p) => p.file)).size;
-  const scope = r.profile ? `profile ${r.profile}, ${plural(r.objects, 'object')}` : 'catalog';
-  const note = r.profile && !r.rendered ? ' (not rendered: base objects checked as written)' : '';
+  const scope = r.sizing ? `sizing ${r.sizing}, ${plural(r.objects, 'object')}` : 'catalog';
+  const note = r.sizing && !r.rendered ? ' (not rendered: base objects checked as written)' : '';
   if (errors + warnings === 0) return `validate (${scope}): no problems${note}`;
   return `validate (${scope}): ${plural(errors, 'error')}, ${plural(warnings, 'warning')} in ${plural(files, 'file')}${note}`;
 }
@@ -39,7 +39,7 @@ export function formatJson(r: ValidateResult): string {
   return redact(
     `${JSON.stringify(
       {
-        profile: r.profile ?? null,
+        sizing: r.sizing ?? null,
         ok: c.errors === 0,
         ...c,
         objects: r.objects,
@@ -102,7 +102,7 @@ export async function writeGithub(r: ValidateResult): Promise<void> {
   }
   if (!process.env.GITHUB_STEP_SUMMARY) return;
   const { errors, warnings } = counts(r.problems);
-  core.summary.addHeading(`kindling validate${r.profile ? ` (${r.profile})` : ''}`, 2);
+  core.summary.addHeading(`kindling validate${r.sizing ? ` (${r.sizing})` : ''}`, 2);
   core.summary.addRaw(`${summaryLine(r)}\n\n`);
   if (errors + warnings > 0) {
     core.summary.addTable([

@@ -9,13 +9,13 @@ const PASSWORD_KEY = /pass(word)?|secret|token|credential/i;
 export interface CredentialPolicy {
   defaultCredentials: readonly string[];
   defaultCredentialsInPasswordFields: readonly string[];
-  strictProfiles: readonly string[];
+  strictSizings: readonly string[];
 }
 
 export const NO_CREDENTIAL_POLICY: CredentialPolicy = {
   defaultCredentials: [],
   defaultCredentialsInPasswordFields: [],
-  strictProfiles: [],
+  strictSizings: [],
 };
 
 export function isDefaultCredential(key: string, value: string, policy: CredentialPolicy): boolean {
@@ -28,11 +28,11 @@ export function isDefaultCredential(key: string, value: string, policy: Credenti
 
 export function policyFindings(
   objects: readonly KubeObject[],
-  profile: string,
+  sizing: string,
   credentials: CredentialPolicy = NO_CREDENTIAL_POLICY,
 ): Finding[] {
   const templates = objects.map(podTemplate).filter((t): t is PodTemplate => t !== undefined);
-  const credentialSeverity = credentials.strictProfiles.includes(profile) ? 'error' : 'warning';
+  const credentialSeverity = credentials.strictSizings.includes(sizing) ? 'error' : 'warning';
   return [
     ...templates.flatMap(serviceLinkFindings),
     ...templates.flatMap(containerFindings),

@@ -84,11 +84,11 @@ export function parseRendered(text: string): KubeObject[] {
 }
 
 /** The overlay directory for a sizing (`kind`, `production`). */
-export function overlayDir(stack: Stack, profile: string): string {
-  const rel = Object.hasOwn(stack.render.overlays, profile) ? stack.render.overlays[profile] : undefined;
+export function overlayDir(stack: Stack, sizing: string): string {
+  const rel = Object.hasOwn(stack.render.overlays, sizing) ? stack.render.overlays[sizing] : undefined;
   if (rel === undefined) {
     throw new UsageError(
-      `unknown sizing "${profile}"; the catalog has ${Object.keys(stack.render.overlays).join(', ')}`,
+      `unknown sizing "${sizing}"; the catalog has ${Object.keys(stack.render.overlays).join(', ')}`,
       '--sizing',
     );
   }
@@ -104,10 +104,10 @@ export interface EarlyRender {
   cancel: () => void;
 }
 
-/** Renders the whole stack for a sizing profile. */
-export async function renderProfile(
+/** Renders the whole stack for a sizing. */
+export async function renderSizing(
   stack: Stack,
-  profile: string = stack.render.defaultProfile,
+  sizing: string = stack.render.defaultSizing,
 ): Promise<KubeObject[]> {
-  return parseRendered(await kustomize(overlayDir(stack, profile)));
+  return parseRendered(await kustomize(overlayDir(stack, sizing)));
 }

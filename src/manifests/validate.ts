@@ -28,15 +28,15 @@ import { displayPath, findKustomization, loadSources, type SourceSet } from './s
 export interface ValidateOptions {
   /** Path of the stack catalog. */
   catalog: string;
-  /** Sizing overlay (catalog `render.overlays`); default `render.defaultProfile`. */
-  profile?: string;
-  /** kustomize already started (startEarlyRender): used if it renders this profile's overlay, else cancelled. */
+  /** Sizing overlay (catalog `render.overlays`); default `render.defaultSizing`. */
+  sizing?: string;
+  /** kustomize already started (startEarlyRender): used if it renders this sizing's overlay, else cancelled. */
   early?: EarlyRender;
 }
 
 export interface ValidateResult {
-  /** The sizing profile validated (undefined when the catalog itself could not be read). */
-  profile?: string;
+  /** The sizing validated (undefined when the catalog itself could not be read). */
+  sizing?: string;
   problems: Problem[];
   /** How many objects were checked. */
   objects: number;
@@ -45,8 +45,8 @@ export interface ValidateResult {
 }
 
 /**
- * Validates the whole stack for one sizing profile and returns every problem found. Throws only
- * UsageError (missing catalog, unknown profile, no kubectl): anything wrong in the files is a problem.
+ * Validates the whole stack for one sizing and returns every problem found. Throws only
+ * UsageError (missing catalog, unknown sizing, no kubectl): anything wrong in the files is a problem.
  */
 export async function validateStack(opts: ValidateOptions): Promise<ValidateResult> {
   const { checked: _, ...result } = await checkStack(opts);
@@ -76,12 +76,12 @@ export async function checkStack(opts: ValidateOptions): Promise<StackCheck> {
  * reports as an error, each with file:line — a catalog naming a missing manifest, an ownership or
  * service-links violation — before anything is planned or applied. Warnings pass.
  */
-export async function renderChecked(catalog: string, profile: string): Promise<KubeObject[]> {
-  const r = await checkStack({ catalog, profile });
+export async function renderChecked(catalog: string, sizing: string): Promise<KubeObject[]> {
+  const r = await checkStack({ catalog, sizing });
   const errors = r.problems.filter((p) => p.severity === 'error');
   if (errors.length)
     throw new UsageError(
-      `the stack has ${errors.length} error${errors.length === 1 ? '' : 's'} for sizing "${profile}", as \`kindling validate\` reports them; nothing was planned or applied:\n${errors.map((p) => `  ${formatProblem(p)}`).join('\n')}`,
+      `the stack has ${errors.length} error${errors.length === 1 ? '' : 's'} for sizing "${sizing}", as \`kindling validate\` reports them; nothing was planned or applied:\n${errors.map((p) => `  ${formatProblem(p)}`).join('\n')}`,
     );
   return r.checked;
 }
@@ -96,8 +96,8 @@ async function validate(opts: ValidateOptions, adopted: { early: boolean }): Pro
   const { stack } = catalog;
   if (!stack || !catalog.source)
     return { problems: sortProblems(catalog.problems), objects: 0, rendered: false, checked: [] };
-  const profile = opts.profile ?? stack.render.defaultProfile;
-  const dir = overlayDir(stack, profile); // UsageError naming --profile when unknown
+  const sizing = opts.sizing ?? stack.render.defaultSizing;
+  const dir = overlayDir(stack, sizing); // UsageError naming --sizing when unknown
 
   // kustomize (a Go binary, ~0.3 s) runs while this process parses the sources and loads the
   // schema validators for the kinds they hold: on two cores the two overlap.
@@ -150,18 +150,18 @@ async function validate(opts: ValidateOptions, adopted: { early: boolean }): Pro
     ...referenceFindings(objects, stack.namespace),
     ...ownershipFindings(objects, stack),
     ...dataDirFindings(objects, stack.policy.dataDirectories ?? []),
-    ...policyFindings(objects, profile, stack.policy),
+    ...policyFindings(objects, sizing, stack.policy),
   );
   for (const f of findings) {
     const at = locator.locate(f.object, f.path, f.preferBase);
     problems.push({ severity: f.severity, file: at.file, line: at.line, rule: f.rule, message: f.message });
   }
   problems.push(...catalogFindings(stack, catalog.source, objects, sources.resourceFiles, locator));
-  problems.push(...securityProblems(stack, catalog.source, objects, profile, locator));
+  problems.push(...securityProblems(stack, catalog.source, objects, sizing, locator));
   problems.push(...ruleProblems(objects, locator));
   mark('checks');
   return {
-    profile,
+    sizing,
     problems: sortProblems(dedupe(problems)),
     objects: objects.length,
     rendered,

@@ -5,7 +5,7 @@ import type { Violation } from './matrix.ts';
 import { type LabelSelector, matches } from './selectors.ts';
 
 /**
- * Hardening of replicated workloads (replicas > 1) of catalog components, for the strict profiles:
+ * Hardening of replicated workloads (replicas > 1) of catalog components, for the strict sizings:
  *  - spread: no two replicas on one `spreadTopologyKey` domain. A required podAntiAffinity term on
  *    that key selecting the workload's own pods guarantees it (docs "Assigning Pods to Nodes",
  *    inter-pod anti-affinity); a preferred term does not (the scheduler may still co-locate), and a

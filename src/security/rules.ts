@@ -9,13 +9,13 @@ import { type Place, reachability, type Violation } from './matrix.ts';
 /**
  * `kindling validate`'s security rules for one sizing: the rendered NetworkPolicies allow every
  * catalog edge and nothing else (rule `network-policy`), and the hardening of replicated workloads
- * under the strict profiles (rule `hardening`). Every problem points at the file and line to edit.
+ * under the strict sizings (rule `hardening`). Every problem points at the file and line to edit.
  */
 export function securityProblems(
   stack: Stack,
   catalog: SourceDoc,
   objects: readonly KubeObject[],
-  profile: string,
+  sizing: string,
   locator: Locator,
 ): Problem[] {
   const unknown = catalogReferences(stack);
@@ -24,7 +24,7 @@ export function securityProblems(
   if (stack.policy.network)
     for (const v of reachability(stack, objects).violations)
       out.push(place(stack, catalog, locator, 'network-policy', v));
-  if (stack.policy.hardening && stack.policy.strictProfiles.includes(profile))
+  if (stack.policy.hardening && stack.policy.strictSizings.includes(sizing))
     for (const v of hardeningViolations(stack, objects))
       out.push(place(stack, catalog, locator, 'hardening', v));
   return out;

@@ -231,17 +231,38 @@ describe('catalog loader', () => {
     expect(problemsOf(`${CATALOG}---\n${CATALOG}`)[0]!.message).toBe('expected one YAML document, found 2');
   });
 
-  it('names a default profile that is not an overlay', () => {
+  it('names a default sizing that is not an overlay', () => {
     const text = CATALOG.replace(
       'production: overlays/production }',
-      'production: overlays/production }\n  defaultProfile: staging',
+      'production: overlays/production }\n  defaultSizing: staging',
     );
     expect(problemsOf(text)).toContainEqual(
       expect.objectContaining({
         line: 7,
-        message: 'default profile "staging" is not one of the overlays (kind, production)',
+        message: 'default sizing "staging" is not one of the overlays (kind, production)',
       }),
     );
+  });
+
+  it('names the new key when a catalog still uses render.defaultProfile or policy.strictProfiles', () => {
+    const text = CATALOG.replace(
+      'production: overlays/production }',
+      'production: overlays/production }\n  defaultProfile: kind',
+    ).replace('groups:', 'policy:\n  strictProfiles: [production]\ngroups:');
+    expect(problemsOf(text)).toEqual([
+      expect.objectContaining({
+        rule: 'catalog-schema',
+        line: 7,
+        message:
+          'render.defaultProfile is now render.defaultSizing (a profile is a component set; the overlay is the sizing)',
+      }),
+      expect.objectContaining({
+        rule: 'catalog-schema',
+        line: 9,
+        message:
+          'policy.strictProfiles is now policy.strictSizings (a profile is a component set; the overlay is the sizing)',
+      }),
+    ]);
   });
 
   it('reads a missing file as a problem, not an exception', () => {

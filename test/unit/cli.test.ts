@@ -43,6 +43,28 @@ describe('kindling CLI', () => {
   });
 });
 
+describe('a catalog with a renamed key', () => {
+  it('plan exits 2 naming the file:line and the new key (render.defaultProfile → defaultSizing)', async () => {
+    const { mkdtempSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'kindling-renamed-'));
+    try {
+      const text = readFileSync('manifests/stack.yaml', 'utf8');
+      const line = text.split('\n').findIndex((l) => l.includes('defaultSizing:')) + 1;
+      const catalog = join(dir, 'stack.yaml');
+      writeFileSync(catalog, text.replace('defaultSizing:', 'defaultProfile:'));
+      const r = await cli('plan', '--catalog', catalog);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(`stack.yaml:${line}`);
+      expect(r.err).toContain('render.defaultProfile is now render.defaultSizing');
+      expect(r.err).not.toMatch(/\n\s+at /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('kindling as a process', () => {
   it('exits quietly when its reader goes away (kindling --help | head -1)', async () => {
     const { spawn } = await import('node:child_process');

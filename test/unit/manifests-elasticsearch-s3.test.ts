@@ -25,7 +25,7 @@ import type { BackupSpec, Component, Endpoint } from '../../src/catalog/types.ts
 import { secretValues } from '../../src/manifests/objects.ts';
 import { ownershipFindings } from '../../src/manifests/ownership.ts';
 import type { KubeObject } from '../../src/manifests/render.ts';
-import { renderProfile } from '../../src/manifests/render.ts';
+import { renderSizing } from '../../src/manifests/render.ts';
 import { reachability } from '../../src/security/matrix.ts';
 import { S3Store, s3Settings } from '../../src/store/s3.ts';
 import { parseStoreUrl } from '../../src/store/url.ts';
@@ -39,7 +39,7 @@ const es = stack.components.elasticsearch!;
 const snapshot = es.backups.find((b) => b.type === 'elasticsearch-snapshot')!;
 const CLIENT = String(snapshot.client);
 const minioEndpoint = stack.components.minio!.endpoints[0]!;
-const PROFILES = ['kind', 'production'] as const;
+const SIZINGS = ['kind', 'production'] as const;
 
 type EnvVar = {
   name: string;
@@ -55,11 +55,11 @@ type PodSpec = {
   volumes?: { name: string; emptyDir?: object; configMap?: { name: string } }[];
 };
 
-let rendered: Record<(typeof PROFILES)[number], KubeObject[]>;
+let rendered: Record<(typeof SIZINGS)[number], KubeObject[]>;
 beforeAll(async () => {
   rendered = {
-    kind: await renderProfile(stack, 'kind'),
-    production: await renderProfile(stack, 'production'),
+    kind: await renderSizing(stack, 'kind'),
+    production: await renderSizing(stack, 'production'),
   };
 }, 60_000);
 
@@ -101,7 +101,7 @@ describe('Elasticsearch has the S3 client its snapshot backup names (rendered ma
     expect(es.dependsOn).toContain('minio');
   });
 
-  it.each(PROFILES)(
+  it.each(SIZINGS)(
     '%s: s3.client.<client>.endpoint/protocol/path_style_access point at the catalog MinIO Service',
     (profile) => {
       const objects = rendered[profile];
@@ -130,7 +130,7 @@ describe('Elasticsearch has the S3 client its snapshot backup names (rendered ma
     },
   );
 
-  it.each(PROFILES)(
+  it.each(SIZINGS)(
     '%s: the init container keystore fills the config volume the server mounts, with the keys of the catalog endpoint',
     (profile) => {
       const objects = rendered[profile];
@@ -158,7 +158,7 @@ describe('Elasticsearch has the S3 client its snapshot backup names (rendered ma
     },
   );
 
-  it.each(PROFILES)(
+  it.each(SIZINGS)(
     '%s: kindling validate rules ownership and network-policy are clean for elasticsearch → minio',
     (profile) => {
       const objects = rendered[profile];
@@ -270,7 +270,7 @@ const keystore = (d: ReturnType<typeof pod>) =>
   );
 
 describe('the keystore init script (rendered, run with sh and a STAND-IN elasticsearch-keystore)', () => {
-  it.each(PROFILES)(
+  it.each(SIZINGS)(
     '%s: copies the image config, then a keystore with the client keys from minio-secret; no key printed',
     (profile) => {
       const d = pod();

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadStack } from '../../src/catalog/index.ts';
 import type { KubeObject } from '../../src/manifests/render.ts';
-import { renderProfile } from '../../src/manifests/render.ts';
+import { renderSizing } from '../../src/manifests/render.ts';
 import { httpProbe } from '../../src/probes/http.ts';
 import { type StandIn, startStandIn } from '../standins/http-services.ts';
 
@@ -28,8 +28,8 @@ const jobContainer = (objects: KubeObject[]): Container => {
 let rendered: Record<'kind' | 'production', KubeObject[]>;
 beforeAll(async () => {
   rendered = {
-    kind: await renderProfile(stack, 'kind'),
-    production: await renderProfile(stack, 'production'),
+    kind: await renderSizing(stack, 'kind'),
+    production: await renderSizing(stack, 'production'),
   };
 }, 60_000);
 let standIn: StandIn | undefined;

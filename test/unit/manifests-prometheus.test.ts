@@ -13,14 +13,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { loadStack } from '../../src/catalog/index.ts';
-import { renderProfile } from '../../src/manifests/render.ts';
+import { renderSizing } from '../../src/manifests/render.ts';
 import { describeWithServices, freePort, tempDir, waitFor } from '../harness/services.ts';
 
 const stack = loadStack('manifests/stack.yaml');
 type Job = { job_name: string; relabel_configs: unknown[]; kubernetes_sd_configs?: unknown };
 
 async function renderedJob(profile: string): Promise<Job> {
-  const objects = await renderProfile(stack, profile);
+  const objects = await renderSizing(stack, profile);
   const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'prometheus-config');
   const config = parse((cm!.data as Record<string, string>)['prometheus.yml']!) as { scrape_configs: Job[] };
   const job = config.scrape_configs.find((j) => j.kubernetes_sd_configs);

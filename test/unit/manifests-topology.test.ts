@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { loadStack } from '../../src/catalog/index.ts';
-import { renderProfile } from '../../src/manifests/render.ts';
+import { renderSizing } from '../../src/manifests/render.ts';
 import { containerPorts, list, podSpec, Rendered, rec, targetsContainer } from './manifests-fixture.ts';
 
 const stack = loadStack('manifests/stack.yaml');
@@ -47,7 +47,7 @@ const profiles = ['kind', 'production'] as const;
 const rendered = {} as Record<(typeof profiles)[number], Rendered>;
 
 beforeAll(async () => {
-  for (const p of profiles) rendered[p] = new Rendered(await renderProfile(stack, p), NS);
+  for (const p of profiles) rendered[p] = new Rendered(await renderSizing(stack, p), NS);
 }, 60_000);
 
 const replicasOf = (r: Rendered, kind: string, name: string) => {

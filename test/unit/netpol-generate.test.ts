@@ -8,7 +8,7 @@ import { beforeAll, expect, it } from 'vitest';
 import { expectedPolicies } from '../../scripts/gen-network-policies.ts';
 import { loadStack } from '../../src/catalog/index.ts';
 import type { Stack } from '../../src/catalog/types.ts';
-import { type KubeObject, renderProfile } from '../../src/manifests/render.ts';
+import { type KubeObject, renderSizing } from '../../src/manifests/render.ts';
 import { reachability } from '../../src/security/matrix.ts';
 import { networkProbes } from '../../src/security/probes.ts';
 import { describeWithKubectl } from './validate-helpers.ts';
@@ -20,7 +20,7 @@ const ports = (r: ReturnType<typeof reachability>, from: string, to: string) =>
 describeWithKubectl('generated NetworkPolicies (real kubectl kustomize)', () => {
   const rendered: Record<string, KubeObject[]> = {};
   beforeAll(async () => {
-    for (const p of ['kind', 'production']) rendered[p] = await renderProfile(stack, p);
+    for (const p of ['kind', 'production']) rendered[p] = await renderSizing(stack, p);
   });
 
   it('the committed file is what npm run gen:network-policies writes (no drift)', async () => {

@@ -36,8 +36,8 @@ const lineOf = (file: string, needle: string, after = '') => {
   return lines.findIndex((l, i) => i >= start && l.includes(needle)) + 1;
 };
 
-const security = async (catalog: string, profile: string) =>
-  (await validateStack({ catalog, profile })).problems.filter(
+const security = async (catalog: string, sizing: string) =>
+  (await validateStack({ catalog, sizing })).problems.filter(
     (p) => p.rule === 'network-policy' || p.rule === 'hardening',
   );
 
@@ -83,8 +83,8 @@ describeWithKubectl('validate: NetworkPolicies and hardening (real kubectl kusto
         replace: '    dependsOn: [elasticsearch, redis]\n',
       },
     ]);
-    for (const profile of ['kind', 'production']) {
-      const problems = await security(catalog, profile);
+    for (const sizing of ['kind', 'production']) {
+      const problems = await security(catalog, sizing);
       expect(problems.map((p) => p.message)).toEqual([
         'dependsOn edge jaeger → redis is not allowed by the NetworkPolicies: jaeger cannot reach StatefulSet/redis on port 6379 (after a catalog change: npm run gen:network-policies)',
       ]);
@@ -100,7 +100,7 @@ describeWithKubectl('validate: NetworkPolicies and hardening (real kubectl kusto
         replace: '      - { from: grafanna, to: jaeger,',
       },
     ]);
-    const problems = (await validateStack({ catalog, profile: 'kind' })).problems.filter((p) =>
+    const problems = (await validateStack({ catalog, sizing: 'kind' })).problems.filter((p) =>
       p.message.includes('grafanna'),
     );
     expect(problems.map((p) => [p.rule, p.message, p.line])).toEqual([

@@ -29,10 +29,10 @@ describeWithKubectl('kindling validate (CLI)', () => {
   afterEach(() => vi.restoreAllMocks());
   const catalog = `${GOOD}/stack.yaml`;
 
-  it('exits 0 on the valid stack, for the default (kind) and the production profile', async () => {
+  it('exits 0 on the valid stack, for the default (kind) and the production sizing', async () => {
     const kind = await run('validate', '--catalog', catalog);
     expect(kind).toMatchObject({ code: 0, stderr: '' });
-    expect(kind.stdout).toContain('validate (profile kind, 9 objects): no problems');
+    expect(kind.stdout).toContain('validate (sizing kind, 9 objects): no problems');
     expect((await run('validate', '--catalog', catalog, '--sizing', 'production')).code).toBe(0);
   });
 
@@ -46,7 +46,7 @@ describeWithKubectl('kindling validate (CLI)', () => {
       expect(r.code).toBe(1);
       expect(r.stdout).toMatch(/web\.yaml:64: error: container web of Deployment web: image "nginx:latest"/);
       expect(r.stdout).toMatch(/db\.yaml:34: error: StatefulSet db: unknown field "spec\.replicaz"/);
-      expect(r.stderr).toContain('kindling: failed: validate (profile kind, 9 objects): 2 errors');
+      expect(r.stderr).toContain('kindling: failed: validate (sizing kind, 9 objects): 2 errors');
       expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
       const json = await run('validate', '--catalog', s.catalog, '--format', 'json');
       expect(json.code).toBe(1);

@@ -7,7 +7,7 @@ import { brokenStack, describeWithKubectl, type Edit, GOOD, relativeTo } from '.
 // report: file (relative to the stack), line, rule, severity and the words of the message.
 interface Case {
   name: string;
-  profile?: 'kind' | 'production';
+  sizing?: 'kind' | 'production';
   edits: Edit[];
   expect: { file: string; line: number; rule: string; message: string; severity?: Problem['severity'] };
 }
@@ -73,7 +73,7 @@ const cases: Case[] = [
   },
   {
     name: 'invalid quantity',
-    profile: 'production',
+    sizing: 'production',
     edits: [{ file: 'base/db.yaml', find: 'cpu: 500m', replace: 'cpu: lots' }],
     expect: {
       file: 'base/db.yaml',
@@ -85,7 +85,7 @@ const cases: Case[] = [
   },
   {
     name: 'unknown kind',
-    profile: 'production',
+    sizing: 'production',
     edits: [{ file: 'base/db.yaml', find: 'kind: StatefulSet', replace: 'kind: StatefulSett' }],
     expect: {
       file: 'base/db.yaml',
@@ -323,7 +323,7 @@ const cases: Case[] = [
   },
   {
     name: 'default password under production',
-    profile: 'production',
+    sizing: 'production',
     edits: [
       {
         file: 'base/web.yaml',
@@ -342,7 +342,7 @@ const cases: Case[] = [
   },
   {
     name: 'default password under kind is a warning',
-    profile: 'kind',
+    sizing: 'kind',
     edits: [
       {
         file: 'base/web.yaml',
@@ -360,7 +360,7 @@ const cases: Case[] = [
   },
   {
     name: 'default password base64-encoded in data',
-    profile: 'production',
+    sizing: 'production',
     edits: [
       {
         file: 'base/web.yaml',
@@ -378,7 +378,7 @@ const cases: Case[] = [
   },
   {
     name: 'default password in the env file of a generated Secret',
-    profile: 'production',
+    sizing: 'production',
     edits: [
       {
         file: 'overlays/production/secrets/db.env',
@@ -396,7 +396,7 @@ const cases: Case[] = [
   },
   {
     name: 'admin password in a container env',
-    profile: 'production',
+    sizing: 'production',
     edits: [
       {
         file: 'base/web.yaml',
@@ -414,7 +414,7 @@ const cases: Case[] = [
   },
   {
     name: 'field set by an overlay patch',
-    profile: 'production',
+    sizing: 'production',
     edits: [{ file: 'overlays/production/replicas.yaml', find: 'replicas: 3', replace: 'replicas: three' }],
     expect: {
       file: 'overlays/production/replicas.yaml',
@@ -606,7 +606,7 @@ const cases: Case[] = [
   },
   {
     name: 'an overlay turns service links back on (production sizing)',
-    profile: 'production',
+    sizing: 'production',
     edits: [
       {
         file: 'overlays/production/replicas.yaml',
@@ -628,9 +628,9 @@ const cases: Case[] = [
     edits: [
       {
         file: 'stack.yaml',
-        find: '  strictProfiles: [production]\n',
+        find: '  strictSizings: [production]\n',
         replace:
-          '  strictProfiles: [production]\n  dataDirectories:\n    - { image: postgres, env: PGDATA, default: /var/lib/postgresql/data }\n',
+          '  strictSizings: [production]\n  dataDirectories:\n    - { image: postgres, env: PGDATA, default: /var/lib/postgresql/data }\n',
       },
     ],
     expect: {
@@ -664,12 +664,12 @@ describeWithKubectl('validate: broken-manifest corpus', () => {
     expect(cases.length).toBeGreaterThanOrEqual(25);
   });
 
-  for (const [profile, objects] of [
+  for (const [sizing, objects] of [
     ['kind', 9],
     ['production', 10], // + the generated app-config Secret
   ] as const) {
-    it(`finds no problem in the valid fixture stack (${profile})`, async () => {
-      const r = await validateStack({ catalog: `${GOOD}/stack.yaml`, profile });
+    it(`finds no problem in the valid fixture stack (${sizing})`, async () => {
+      const r = await validateStack({ catalog: `${GOOD}/stack.yaml`, sizing });
       expect(r.problems).toEqual([]);
       expect(r.rendered).toBe(true);
       expect(r.objects).toBe(objects);
@@ -689,7 +689,7 @@ describeWithKubectl('validate: broken-manifest corpus', () => {
   it.concurrent.each(cases)('$name', async (c) => {
     const stack = brokenStack(c.edits);
     cleanups.push(stack.cleanup);
-    const r = await validateStack({ catalog: stack.catalog, profile: c.profile });
+    const r = await validateStack({ catalog: stack.catalog, sizing: c.sizing });
     const problems = relativeTo(stack.dir, r.problems);
     const e = c.expect;
     const match = problems.find((p) => p.rule === e.rule && p.message.includes(e.message));

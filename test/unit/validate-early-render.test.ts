@@ -13,8 +13,8 @@ const scratch = mkdtempSync(join(tmpdir(), 'kindling-early-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** The early render, recording whether validateStack cancelled it. */
-function watched(profile?: string): { early: EarlyRender; cancelled: () => boolean } {
-  const early = startEarlyRender(CATALOG, profile);
+function watched(sizing?: string): { early: EarlyRender; cancelled: () => boolean } {
+  const early = startEarlyRender(CATALOG, sizing);
   if (!early) throw new Error('no early render for the good fixture');
   let cancelled = false;
   return {
@@ -30,15 +30,15 @@ function watched(profile?: string): { early: EarlyRender; cancelled: () => boole
 }
 
 describeWithKubectl('validate: kustomize started before the catalog is read in full', () => {
-  it("renders the profile's overlay, or the default profile's without --profile", () => {
+  it("renders the sizing's overlay, or the default sizing's without --sizing", () => {
     expect(startEarlyRender(CATALOG, 'production')?.dir).toBe(resolve(GOOD, 'overlays/production'));
     expect(startEarlyRender(CATALOG)?.dir).toBe(resolve(GOOD, 'overlays/kind'));
   });
 
   it('is adopted when the checked catalog names the same overlay: the same result as without it', async () => {
     const w = watched('production');
-    const withEarly = await validateStack({ catalog: CATALOG, profile: 'production', early: w.early });
-    const without = await validateStack({ catalog: CATALOG, profile: 'production' });
+    const withEarly = await validateStack({ catalog: CATALOG, sizing: 'production', early: w.early });
+    const without = await validateStack({ catalog: CATALOG, sizing: 'production' });
     expect(w.cancelled()).toBe(false);
     expect(withEarly).toEqual(without);
     expect(withEarly.rendered).toBe(true);
@@ -46,28 +46,28 @@ describeWithKubectl('validate: kustomize started before the catalog is read in f
 
   it('is cancelled, and kustomize run again, when it rendered another overlay', async () => {
     const w = watched('kind');
-    const r = await validateStack({ catalog: CATALOG, profile: 'production', early: w.early });
+    const r = await validateStack({ catalog: CATALOG, sizing: 'production', early: w.early });
     expect(w.cancelled()).toBe(true);
-    expect(r).toEqual(await validateStack({ catalog: CATALOG, profile: 'production' }));
+    expect(r).toEqual(await validateStack({ catalog: CATALOG, sizing: 'production' }));
   });
 
-  it('is cancelled when validate stops with a usage error (unknown profile)', async () => {
+  it('is cancelled when validate stops with a usage error (unknown sizing)', async () => {
     const w = watched('kind');
-    await expect(validateStack({ catalog: CATALOG, profile: 'nope', early: w.early })).rejects.toThrow(
+    await expect(validateStack({ catalog: CATALOG, sizing: 'nope', early: w.early })).rejects.toThrow(
       UsageError,
     );
     expect(w.cancelled()).toBe(true);
   });
 });
 
-it('starts nothing when the catalog is missing, a directory, not YAML, or lacks the profile', () => {
+it('starts nothing when the catalog is missing, a directory, not YAML, or lacks the sizing', () => {
   const notYaml = join(scratch, 'bad.yaml');
   writeFileSync(notYaml, 'render: [unclosed\n');
-  const noProfile = join(scratch, 'stack.yaml');
-  writeFileSync(noProfile, 'render:\n  overlays:\n    kind: overlays/kind\n');
+  const noSizing = join(scratch, 'stack.yaml');
+  writeFileSync(noSizing, 'render:\n  overlays:\n    kind: overlays/kind\n');
   expect(startEarlyRender(join(scratch, 'missing.yaml'))).toBeUndefined();
   expect(startEarlyRender(scratch)).toBeUndefined();
   expect(startEarlyRender(notYaml)).toBeUndefined();
-  expect(startEarlyRender(noProfile, 'production')).toBeUndefined();
-  expect(startEarlyRender(noProfile, 'constructor')).toBeUndefined();
+  expect(startEarlyRender(noSizing, 'production')).toBeUndefined();
+  expect(startEarlyRender(noSizing, 'constructor')).toBeUndefined();
 });

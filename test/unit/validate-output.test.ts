@@ -15,7 +15,7 @@ const problem = (i: number, severity: Problem['severity'] = 'error', file = 'man
 });
 
 const result = (problems: Problem[]): ValidateResult => ({
-  profile: 'kind',
+  sizing: 'kind',
   problems,
   objects: 12,
   rendered: true,
@@ -33,17 +33,17 @@ describe('validate output', () => {
         '',
         'manifests/b.yaml:3: error: problem 2 [schema]',
         '',
-        'validate (profile kind, 12 objects): 2 errors, 1 warning in 2 files',
+        'validate (sizing kind, 12 objects): 2 errors, 1 warning in 2 files',
         '',
       ].join('\n'),
     );
-    expect(formatText(result([]))).toBe('validate (profile kind, 12 objects): no problems\n');
+    expect(formatText(result([]))).toBe('validate (sizing kind, 12 objects): no problems\n');
   });
 
   it('json: machine-readable counts and problems', () => {
     const parsed = JSON.parse(formatJson(result([problem(0), problem(1, 'warning')])));
     expect(parsed).toMatchObject({
-      profile: 'kind',
+      sizing: 'kind',
       ok: false,
       errors: 1,
       warnings: 1,

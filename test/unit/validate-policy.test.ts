@@ -14,7 +14,7 @@ const credentialFindings = (o: KubeObject, profile: string, p: CredentialPolicy 
   policyFindings([o], profile, p).filter((f) => f.rule === 'default-credential');
 
 describe('default credentials come from the catalog policy', () => {
-  it('reports the seed defaults: errors under a strict profile, warnings elsewhere', () => {
+  it('reports the seed defaults: errors under a strict sizing, warnings elsewhere', () => {
     const o = secret({ POSTGRES_PASSWORD: 'changeme', NACOS_PASSWORD: 'nacos', USER: 'admin' });
     expect(credentialFindings(o, 'production').map((f) => [f.severity, (f.path ?? []).join('.')])).toEqual([
       ['error', 'stringData.POSTGRES_PASSWORD'],

@@ -13,7 +13,7 @@ export function registerValidate(program: Command): void {
     .addOption(catalogOption())
     .option(
       '--sizing <overlay>',
-      "kustomize overlay from the catalog's render.overlays (default: render.defaultProfile, i.e. kind)",
+      "kustomize overlay from the catalog's render.overlays (default: render.defaultSizing, i.e. kind)",
     )
     .addOption(
       new Option('--format <format>', 'output format').choices(['text', 'json', 'github']).default('text'),
