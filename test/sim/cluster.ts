@@ -48,8 +48,14 @@ export class SimCluster {
 
   constructor(opts: SimOptions = {}) {
     this.dir = mkdtempSync(join(simBaseDir(), 'kindling-sim-'));
-    this.api = new KubeApiStandin();
-    this.ctx = new SimContext(this.api, { msPerSecond: 100, ...(opts.clock ?? {}) });
+    const msPerSecond = opts.clock?.msPerSecond ?? 100;
+    // the apiserver's watch deadlines and bookmarks on the simulated clock: --min-request-timeout
+    // 1800 s (a watch closes after 1800–3600 s) and a bookmark every minute (test/standins/kube-api.ts)
+    this.api = new KubeApiStandin({
+      minRequestTimeoutMs: 1800 * msPerSecond,
+      bookmarkEveryMs: 60 * msPerSecond,
+    });
+    this.ctx = new SimContext(this.api, { msPerSecond, ...(opts.clock ?? {}) });
     this.registry = new ImageRegistry(opts.images ?? pinnedImages(REPO));
     this.node = new SimNode(join(this.dir, 'node'));
     this.kubelet = new SimKubelet(this.ctx, this.node, this.registry);

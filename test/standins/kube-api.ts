@@ -1,8 +1,8 @@
 /**
  * Stand-in for the Kubernetes API server, speaking the wire protocol for what kindling uses:
  * discovery (APIResourceList), GET/LIST with resourceVersion, WATCH streams (newline-delimited JSON
- * events, BOOKMARK-free) with 410 Gone both as an ERROR event (Status code 410 in a 200 stream) and
- * as HTTP 410, server-side apply (PATCH application/apply-patch+yaml with fieldManager/force/dryRun),
+ * events; BOOKMARKs when asked and server-side deadlines, see watch()) with 410 Gone both as an
+ * ERROR event (Status code 410 in a 200 stream) and as HTTP 410, server-side apply (PATCH application/apply-patch+yaml with fieldManager/force/dryRun),
  * Status error bodies, and namespace existence. Tests play the controllers by writing status.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -96,6 +96,13 @@ interface Watcher {
 export interface StandinOptions {
   /** Close every watch stream after this many ms (a server or proxy ending long requests). */
   watchCloseAfterMs?: number;
+  /**
+   * The apiserver's `--min-request-timeout` in ms (default 1800 s): a watch without `timeoutSeconds`
+   * is closed after a random time in [min, 2·min) (watchTimeoutMs below).
+   */
+  minRequestTimeoutMs?: number;
+  /** How often a watch with `allowWatchBookmarks=true` gets a BOOKMARK (the cacher's 1 minute). */
+  bookmarkEveryMs?: number;
   /** How an expired resourceVersion is reported: ERROR event in a 200 stream, or HTTP 410. */
   goneMode?: 'event' | 'http';
   /** RBAC for the token's user (kube-admission.ts); absent: everything is allowed (cluster-admin). */
@@ -547,17 +554,57 @@ export class KubeApiStandin {
       res.end(`${JSON.stringify({ type: 'ERROR', object: gone })}\n`);
       return;
     }
+    const bookmarks = q.get('allowWatchBookmarks') === 'true';
+    const initial = q.get('sendInitialEvents') === 'true';
+    // sendInitialEvents needs bookmarks (the end of the initial events is one) and NotOlderThan, 422 otherwise (message: the stand-in's wording)
+    // (kubernetes/kubernetes staging/src/k8s.io/apimachinery/pkg/apis/meta/internalversion/validation/validation.go ValidateListOptions)
+    if (initial && (!bookmarks || q.get('resourceVersionMatch') !== 'NotOlderThan'))
+      return this.status(
+        res,
+        422,
+        'Invalid',
+        'ListOptions.meta.k8s.io "" is invalid: sendInitialEvents: Forbidden: sendInitialEvents requires setting allowWatchBookmarks=true and resourceVersionMatch=NotOlderThan',
+      );
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     res.flushHeaders();
     const w: Watcher = { gv, plural: r.plural, namespace, res };
-    for (const e of this.history)
-      if (e.rv > from && e.gv === gv && e.plural === r.plural && (!namespace || e.namespace === namespace))
-        res.write(`${JSON.stringify({ type: e.type, object: e.object })}\n`);
+    const send = (type: string, object: Obj) => res.write(`${JSON.stringify({ type, object })}\n`);
+    const bookmark = (annotations?: Record<string, string>) =>
+      send('BOOKMARK', {
+        kind: r.kind,
+        apiVersion: gv,
+        metadata: { resourceVersion: String(this.rv), ...(annotations ? { annotations } : {}) },
+      });
+    if (initial) {
+      // the current state as ADDED events, then a bookmark annotated k8s.io/initial-events-end
+      // (staging/src/k8s.io/apimachinery/pkg/apis/meta/v1/types.go InitialEventsAnnotationKey; KEP-3157)
+      for (const o of this.list(gv, r.kind, namespace)) send('ADDED', o);
+      bookmark({ 'k8s.io/initial-events-end': 'true' });
+    } else
+      for (const e of this.history)
+        if (e.rv > from && e.gv === gv && e.plural === r.plural && (!namespace || e.namespace === namespace))
+          send(e.type, e.object);
     this.watchers.add(w);
-    res.on('close', () => this.watchers.delete(w));
-    if (this.opts.watchCloseAfterMs) {
-      const t = setTimeout(() => res.end(), this.opts.watchCloseAfterMs);
-      res.on('close', () => clearTimeout(t));
+    const timers: NodeJS.Timeout[] = [];
+    res.on('close', () => {
+      this.watchers.delete(w);
+      for (const t of timers) clearTimeout(t);
+    });
+    const lifetime =
+      this.opts.watchCloseAfterMs ?? watchTimeoutMs(q, this.opts.minRequestTimeoutMs ?? 1_800_000);
+    // the server ends the stream cleanly at its deadline (endpoints/handlers/watch.go serveWatch: timeoutCh)
+    timers.push(setTimeout(() => res.end(), lifetime));
+    if (bookmarks) {
+      // a bookmark every bookmarkFrequency and one 2 s before the deadline, carrying the current
+      // resourceVersion, so a client re-watches from it, not from its last event (which may be
+      // compacted by then): staging/src/k8s.io/apiserver/pkg/storage/cacher/cache_watcher.go nextBookmarkTime
+      const every = this.opts.bookmarkEveryMs ?? 60_000;
+      const tick = () => {
+        bookmark();
+        timers.push(setTimeout(tick, every));
+      };
+      timers.push(setTimeout(tick, every));
+      if (lifetime - 2000 > 0) timers.push(setTimeout(() => bookmark(), lifetime - 2000));
     }
   }
 
@@ -616,6 +663,22 @@ export class KubeApiStandin {
       code,
     });
   }
+}
+
+/**
+ * How long the apiserver keeps a watch open: `timeoutSeconds` when given, else a random time in
+ * [minRequestTimeout, 2·minRequestTimeout) to spread re-watches (kubernetes/kubernetes
+ * staging/src/k8s.io/apiserver/pkg/endpoints/handlers/get.go ListResource; since 1.31 in
+ * endpoints/request GetTimeoutForWatch).
+ */
+export function watchTimeoutMs(
+  q: URLSearchParams,
+  minRequestTimeoutMs: number,
+  random = Math.random,
+): number {
+  const seconds = Number(q.get('timeoutSeconds') ?? '0');
+  if (Number.isFinite(seconds) && seconds > 0) return seconds * 1000;
+  return minRequestTimeoutMs * (random() + 1);
 }
 
 function labelsMatch(selector: string | null, labels: Record<string, string> = {}): boolean {
