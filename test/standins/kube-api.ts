@@ -20,6 +20,7 @@ import {
   type RbacPolicy,
   unknownFieldError,
 } from './kube-admission.ts';
+import { serverSideApply } from './kube-ssa.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: API objects are open JSON
 type Obj = Record<string, any>;
@@ -423,18 +424,21 @@ export class KubeApiStandin {
     const key = this.key(gv, r.plural, namespace, name);
     const existing = this.store.get(key);
     const manager = q.get('fieldManager')!;
+    // field ownership per manager, merge, removal and 409 conflicts: kube-ssa.ts
+    const applied = serverSideApply(existing, obj, manager, q.get('force') === 'true');
+    if ('conflict' in applied) return this.json(res, 409, applied.conflict);
     const next: Obj = {
-      ...structuredClone(obj),
+      ...applied.object,
+      apiVersion: obj.apiVersion,
+      kind: obj.kind,
       metadata: {
-        ...(existing?.metadata ?? {}),
-        ...obj.metadata,
+        ...applied.object.metadata,
+        name,
         ...(namespace ? { namespace } : {}),
         uid: existing?.metadata?.uid ?? `uid-${this.rv + 1}`,
         creationTimestamp: existing?.metadata?.creationTimestamp ?? new Date().toISOString(),
-        managedFields: [{ manager, operation: 'Apply', apiVersion: gv, fieldsType: 'FieldsV1' }],
       },
     };
-    if (existing?.status) next.status = existing.status;
     for (const mutate of this.mutators) mutate(next, existing);
     // server-side apply rejects unknown fields whatever fieldValidation says (kube-admission.ts)
     const unknown = unknownFieldError(obj, namespace);
