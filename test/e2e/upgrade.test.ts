@@ -10,8 +10,7 @@
  *   fails verify    a changed tree (--manifests) whose etcd listens for clients on another port
  *                   while its readiness probe only looks at the peer port: Ready, but the Service
  *                   reaches nothing → rolled back
- * Blue-green needs a Deployment controller, which the simulation does not have yet: blue-green
- * switch and switch-back are tested against the API stand-in (test/unit/upgrade-app.test.ts).
+ * Blue-green switch and switch-back on the simulation: test/e2e/upgrade-blue-green.test.ts.
  */
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -124,6 +124,14 @@ export const MODELS: Record<string, ImageModel> = {
       return args[0] === 'server' ? [NODE, join(SIM, 'images', 'standin.ts'), 'minio', ...args] : undefined;
     },
   },
+  // kafbat/kafka-ui api/Dockerfile: USER kafkaui, shell-form CMD `java … -jar api.jar` (stand-in: images/kafka-ui.ts)
+  'ghcr.io/kafbat/kafka-ui': {
+    entrypoint: [],
+    cmd: ['/bin/sh', '-c', 'java --add-opens java.rmi/javax.rmi.ssl=ALL-UNNAMED  $JAVA_OPTS -jar api.jar'],
+    passwd: ['kafkaui:x:100:101:Linux User,,,:/home/kafkaui:/sbin/nologin'],
+    process: (argv) =>
+      /\bjava\b.*-jar api\.jar/.test(argv.join(' ')) ? [NODE, join(SIM, 'images', 'kafka-ui.ts')] : undefined,
+  },
   // minio/mc: ENTRYPOINT mc
   'docker.io/minio/mc': {
     entrypoint: ['mc'],

@@ -13,8 +13,11 @@ import { condition, mergeConditions, ownerRef, podReady, type SimContext, select
 const owned = (o: Obj, owner: Obj) =>
   o.metadata.ownerReferences?.some((r: Obj) => r.uid === owner.metadata.uid);
 const progressAt = new Map<string, number>();
+/** apps/v1 util/deployment_util.go RevisionAnnotation. */
+const REVISION = 'deployment.kubernetes.io/revision';
 
-export function syncDeployment(ctx: SimContext, d: Obj): void {
+export function syncDeployment(ctx: SimContext, deployment: Obj): void {
+  let d = deployment;
   const ns = d.metadata.namespace;
   const hash = hashOf(d.spec.template);
   const name = `${d.metadata.name}-${hash}`;
@@ -24,12 +27,25 @@ export function syncDeployment(ctx: SimContext, d: Obj): void {
   const old = sets.filter((rs) => rs !== current);
   const recreate = d.spec.strategy?.type === 'Recreate';
   const oldPods = old.reduce((n, rs) => n + (rs.status?.replicas ?? 0), 0);
+  // revisions (util/deployment_util.go SetNewReplicaSetAnnotations, sync.go getNewReplicaSet): the new
+  // ReplicaSet gets max(old revisions) + 1 — also an old one whose template came back (a `rollout
+  // undo`) — and the Deployment carries its ReplicaSet's revision
+  const revision = String(
+    Math.max(0, ...old.map((rs) => Number(rs.metadata.annotations?.[REVISION] ?? 0))) + 1,
+  );
   if (!current && (!recreate || oldPods === 0)) {
     const labels = { ...(d.spec.template.metadata?.labels ?? {}), 'pod-template-hash': hash };
     current = ctx.create({
       apiVersion: 'apps/v1',
       kind: 'ReplicaSet',
-      metadata: { name, namespace: ns, labels, ownerReferences: [ownerRef(d)], generation: 1 },
+      metadata: {
+        name,
+        namespace: ns,
+        labels,
+        annotations: { [REVISION]: revision },
+        ownerReferences: [ownerRef(d)],
+        generation: 1,
+      },
       spec: {
         replicas,
         selector: { matchLabels: { ...(d.spec.selector?.matchLabels ?? {}), 'pod-template-hash': hash } },
@@ -48,6 +64,20 @@ export function syncDeployment(ctx: SimContext, d: Obj): void {
       'deployment-controller',
     );
   }
+  if (current && Number(current.metadata.annotations?.[REVISION] ?? 0) < Number(revision))
+    current = ctx.api.put({
+      ...current,
+      metadata: {
+        ...current.metadata,
+        annotations: { ...(current.metadata.annotations ?? {}), [REVISION]: revision },
+      },
+    });
+  const rsRevision = current?.metadata.annotations?.[REVISION];
+  if (rsRevision && d.metadata.annotations?.[REVISION] !== rsRevision)
+    d = ctx.api.put({
+      ...d,
+      metadata: { ...d.metadata, annotations: { ...(d.metadata.annotations ?? {}), [REVISION]: rsRevision } },
+    });
   const newAvailable = current?.status?.availableReplicas ?? 0;
   for (const rs of old)
     if ((rs.spec.replicas ?? 0) > 0 && (recreate || newAvailable >= replicas)) {
@@ -111,8 +141,27 @@ export function syncDeployment(ctx: SimContext, d: Obj): void {
   });
 }
 
+/**
+ * The garbage collector's part for ReplicaSets (kubernetes/kubernetes
+ * `pkg/controller/garbagecollector/garbagecollector.go` attemptToDeleteItem: an object whose owners
+ * are all gone is deleted; a background-propagated delete, kubectl's and kindling's, leaves the
+ * dependents to it): a ReplicaSet whose Deployment was deleted goes, with its pods.
+ */
+function collected(ctx: SimContext, rs: Obj): boolean {
+  const refs: Obj[] = rs.metadata.ownerReferences ?? [];
+  const ns = rs.metadata.namespace;
+  if (!refs.length) return false;
+  const alive = refs.some((r) => ctx.list(r.apiVersion, r.kind, ns).some((o) => o.metadata.uid === r.uid));
+  if (alive) return false;
+  for (const p of ctx.list('v1', 'Pod', ns).filter((x) => owned(x, rs)))
+    ctx.api.remove('v1', 'Pod', ns, p.metadata.name);
+  ctx.api.remove('apps/v1', 'ReplicaSet', ns, rs.metadata.name);
+  return true;
+}
+
 export function syncReplicaSet(ctx: SimContext, rs: Obj): void {
   const ns = rs.metadata.namespace;
+  if (collected(ctx, rs)) return;
   const want: number = rs.spec.replicas ?? 1;
   const pods = ctx
     .list('v1', 'Pod', ns)
