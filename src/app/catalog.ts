@@ -45,6 +45,18 @@ export const parameterProblems = (stack: Stack): Problem[] => [
   ...backupProblems(stack),
 ];
 
+/**
+ * The catalog for every use case. `plan`, `deploy` and `upgrade` add the manifests cross-check
+ * (`renderChecked`: they apply these manifests, so what validate refuses must not reach a cluster);
+ * `verify`, `backup`, `restore` and the drill deliberately do not. They act on what is running, and
+ * that may have been deployed from other manifests (an older commit, a hand-made cluster, target
+ * local with servers and no manifests at all): the deployment is the truth for them, not this
+ * checkout. Refusing a nightly backup because a manifest here has a validate error (the seed's
+ * default credentials are errors under `production`), or because kubectl is missing on a backup
+ * host, would fail the job that matters most for a problem it does not have; and a verify would
+ * report the checkout instead of the cluster. What they do need from the catalog — its structure
+ * and every check's and backup's parameters — is checked here.
+ */
 export function loadCatalog(s: Setting<string>): Stack {
   const stack = loadStack(s.value);
   const problems = parameterProblems(stack);
