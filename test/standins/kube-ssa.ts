@@ -180,7 +180,7 @@ export interface Conflict {
 export function conflictStatus(conflicts: Conflict[]): Obj {
   let message: string;
   if (conflicts.length === 1)
-    message = `Apply failed with 1 conflict: conflict with "${conflicts[0].manager}": ${conflicts[0].path}`;
+    message = `Apply failed with 1 conflict: conflict with "${conflicts[0]!.manager}": ${conflicts[0]!.path}`;
   else {
     const managers = [...new Set(conflicts.map((c) => c.manager))].sort();
     const lines = managers.flatMap((m) => [

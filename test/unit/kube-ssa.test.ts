@@ -22,7 +22,8 @@ describe('API stand-in: server-side apply field ownership (kube-ssa.ts)', () => 
       headers: { ...auth, 'content-type': 'application/apply-patch+yaml' },
       body: JSON.stringify(body),
     });
-    return { status: res.status, body: await res.json() };
+    // biome-ignore lint/suspicious/noExplicitAny: API objects are open JSON
+    return { status: res.status, body: (await res.json()) as any };
   };
   const secret = (data: Record<string, string>) => ({
     apiVersion: 'v1',
