@@ -133,7 +133,7 @@ export async function up(
         import('../kind/setup.ts'),
       ]);
     await checkDocker(); // a usage error within seconds when there is no engine
-    for (const f of await hostFindings(undefined, sysctlNeeds(checked.components))) hooks.warn?.(f.message);
+    for (const f of await hostFindings(sysctlNeeds(checked.components))) hooks.warn?.(f.message);
     let binary: KindBinary;
     if (kind.installed) {
       binary = await kind.installed();

@@ -30,25 +30,16 @@ export interface PreflightFinding {
 }
 
 export const MIN_FREE_DISK_BYTES = 10 * 1024 ** 3;
-export const MIN_MAX_MAP_COUNT = 262144;
 
-/** Pure: judge the measured values. */
-export function judgeHost(
-  freeBytes: number | undefined,
-  maxMapCount: number | undefined,
-): PreflightFinding[] {
-  const out: PreflightFinding[] = [];
-  if (freeBytes !== undefined && freeBytes < MIN_FREE_DISK_BYTES)
-    out.push({
+/** Pure: judge the free space measured for Docker (undefined: unknown). */
+export function judgeDisk(freeBytes: number | undefined): PreflightFinding[] {
+  if (freeBytes === undefined || freeBytes >= MIN_FREE_DISK_BYTES) return [];
+  return [
+    {
       level: 'warning',
       message: `only ${(freeBytes / 1024 ** 3).toFixed(1)} GiB free for Docker; images and volumes of the stack need about 10 GiB (free space, e.g. docker system prune, or remove unused toolchains on the runner)`,
-    });
-  if (maxMapCount !== undefined && maxMapCount < MIN_MAX_MAP_COUNT)
-    out.push({
-      level: 'warning',
-      message: `vm.max_map_count is ${maxMapCount}; Elasticsearch needs >= ${MIN_MAX_MAP_COUNT} on the host (kind nodes share its kernel): sudo sysctl -w vm.max_map_count=${MIN_MAX_MAP_COUNT}`,
-    });
-  return out;
+    },
+  ];
 }
 
 /** A kernel setting a selected component needs (the catalog's `host.sysctls`). */
@@ -75,10 +66,10 @@ export function judgeSysctls(
   });
 }
 
-/** Disk space, and — when `sysctls` is given — those kernel settings instead of the fixed one. */
+/** Disk space, and the kernel settings the selected components need (the catalog's `host.sysctls`). */
 export async function hostFindings(
+  sysctls: readonly SysctlNeed[],
   dockerRoot = '/var/lib/docker',
-  sysctls?: readonly SysctlNeed[],
 ): Promise<PreflightFinding[]> {
   let free: number | undefined;
   for (const dir of [dockerRoot, '/']) {
@@ -90,15 +81,12 @@ export async function hostFindings(
       // try the next candidate
     }
   }
-  if (sysctls) {
-    const values = new Map<string, number | undefined>();
-    for (const n of sysctls) values.set(n.key, await readSysctl(n.key));
-    return [...judgeHost(free, undefined), ...judgeSysctls(sysctls, (k) => values.get(k))];
-  }
-  return judgeHost(free, await readSysctl('vm.max_map_count'));
+  const values = new Map<string, number | undefined>();
+  for (const n of sysctls) values.set(n.key, await readSysctl(n.key));
+  return [...judgeDisk(free), ...judgeSysctls(sysctls, (k) => values.get(k))];
 }
 
-/** /proc/sys/vm/max_map_count for `vm.max_map_count`; undefined off Linux (Docker Desktop's VM has its own). */
+/** A sysctl from /proc/sys (`vm.max_map_count` → /proc/sys/vm/max_map_count); undefined off Linux (Docker Desktop's VM has its own). */
 async function readSysctl(key: string): Promise<number | undefined> {
   try {
     const v = Number((await readFile(`/proc/sys/${key.replace(/\./g, '/')}`, 'utf8')).trim());

@@ -11,7 +11,7 @@ import { parse } from 'yaml';
 import { kindConfig } from '../../src/kind/config.ts';
 import { installKind, parseChecksumFile, parseKindVersion } from '../../src/kind/install.ts';
 import { KindCli } from '../../src/kind/kind.ts';
-import { checkDocker, judgeHost } from '../../src/kind/preflight.ts';
+import { checkDocker, hostFindings, judgeDisk } from '../../src/kind/preflight.ts';
 import {
   chooseKind,
   DEFAULT_KIND_VERSION,
@@ -224,9 +224,22 @@ describe('preflight', () => {
       message: /Docker is needed.*Cannot connect to the Docker daemon/,
     });
   });
-  it('warns on low disk and on vm.max_map_count below 262144', () => {
-    expect(judgeHost(50 * 1024 ** 3, 262144)).toEqual([]);
-    const f = judgeHost(3 * 1024 ** 3, 65530);
-    expect(f.map((x) => x.message).join('\n')).toMatch(/3\.0 GiB free[\s\S]*vm.max_map_count is 65530/);
+  it('warns on low disk (under 10 GiB), naming what is free', () => {
+    expect(judgeDisk(50 * 1024 ** 3)).toEqual([]);
+    expect(judgeDisk(undefined)).toEqual([]);
+    expect(judgeDisk(3 * 1024 ** 3).map((x) => x.message)).toEqual([
+      expect.stringMatching(/^only 3\.0 GiB free for Docker/),
+    ]);
+  });
+  it('host findings: no kernel setting is judged unless a selected component needs it (catalog host.sysctls)', async () => {
+    const none = await hostFindings([]);
+    expect(none.filter((f) => f.message.includes('sysctl'))).toEqual([]);
+    // a need this machine cannot meet (the kernel's maximum is far below): named with its component
+    const needs = await hostFindings([
+      { component: 'search', key: 'vm.max_map_count', min: Number.MAX_SAFE_INTEGER },
+    ]);
+    expect(needs.map((f) => f.message)).toContainEqual(
+      expect.stringMatching(/^vm\.max_map_count is \d+; search needs/),
+    );
   });
 });
