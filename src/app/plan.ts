@@ -2,16 +2,16 @@
  * `plan`: which components, in which waves, with which objects, for a selection and a sizing —
  * with no cluster. `deploy` and `up` start from the same checked selection.
  */
-import { readFileSync } from 'node:fs';
 import { resolveSelection } from '../catalog/resolve.ts';
 import type { Component, Stack } from '../catalog/types.ts';
-import { type KubeObject, parseRendered } from '../manifests/render.ts';
+import type { KubeObject } from '../manifests/render.ts';
 import { renderChecked } from '../manifests/validate.ts';
 import { buildPlan, type Plan } from '../plan/order.ts';
 import { type Reachability, reachability } from '../security/matrix.ts';
 import { UsageError } from '../util/errors.ts';
 import { loadCatalog, profileNames } from './catalog.ts';
-import { inputFile, invalid, list, type Setting } from './settings.ts';
+import { invalid, list, type Setting } from './settings.ts';
+import { checkSizing, readRendered } from './sizing.ts';
 
 export interface SelectionSettings {
   catalog: Setting<string>;
@@ -67,21 +67,8 @@ export function checkSelection(s: SelectionSettings): CheckedSelection {
     if (err instanceof UsageError) throw invalid(from, err.message);
     throw err;
   }
-  const sizing = s.sizing.value?.trim() || stack.render.defaultSizing;
-  if (!Object.hasOwn(stack.render.overlays, sizing))
-    throw invalid(
-      s.sizing,
-      `unknown sizing "${sizing}"; the catalog has ${Object.keys(stack.render.overlays).join(', ')}`,
-    );
-  const file = s.rendered ? inputFile(s.rendered) : undefined;
-  let rendered: KubeObject[] | undefined;
-  if (file && s.rendered) {
-    try {
-      rendered = parseRendered(readFileSync(file, 'utf8'));
-    } catch (err) {
-      throw invalid(s.rendered, (err as Error).message);
-    }
-  }
+  const sizing = checkSizing(stack, s.sizing);
+  const rendered = readRendered(s.rendered);
   return { stack, selection: words, components, sizing, ...(rendered ? { rendered } : {}) };
 }
 

@@ -5,12 +5,12 @@
  * (src/app/upgrade-run.ts) → one outcome. `--finish COMPONENT` ends a blue-green upgrade.
  * Every setting is checked before the cluster is touched (exit 2).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { COMPRESSIONS } from '../backup/compression.ts';
 import type { Component, Stack } from '../catalog/types.ts';
-import { type KubeObject, parseRendered } from '../manifests/render.ts';
+import type { KubeObject } from '../manifests/render.ts';
 import { renderChecked } from '../manifests/validate.ts';
 import type { Obj } from '../plan/conditions.ts';
 import { probes } from '../probes/registry.ts';
@@ -23,13 +23,13 @@ import {
   choice,
   duration,
   fromFlag,
-  inputFile,
   invalid,
   list,
   named,
   type Setting,
   speaking,
 } from './settings.ts';
+import { checkSizing, readRendered } from './sizing.ts';
 import { checkStore, connectStore, type StoreSettings } from './store.ts';
 import { kubeconfigSource } from './target.ts';
 import {
@@ -133,21 +133,7 @@ export function checkUpgrade(s: UpgradeSettings): CheckedUpgrade {
           stack.file,
         );
     }
-  const sizing = s.sizing.value?.trim() || stack.render.defaultSizing;
-  if (!Object.hasOwn(stack.render.overlays, sizing))
-    throw invalid(
-      s.sizing,
-      `unknown sizing "${sizing}"; the catalog has ${Object.keys(stack.render.overlays).join(', ')}`,
-    );
-  const file = s.rendered ? inputFile(s.rendered) : undefined;
-  let rendered: KubeObject[] | undefined;
-  if (file && s.rendered) {
-    try {
-      rendered = parseRendered(readFileSync(file, 'utf8'));
-    } catch (err) {
-      throw invalid(s.rendered, (err as Error).message);
-    }
-  }
+  const [sizing, rendered] = [checkSizing(stack, s.sizing), readRendered(s.rendered)];
   if (s.compression) choice(s.compression, COMPRESSIONS, 'zstd');
   const named_ = new Set([...sets.map((x) => x.component), ...finishNames]);
   const scope = named_.size
