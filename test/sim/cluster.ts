@@ -7,7 +7,7 @@
  * 100 ms tick. Named a simulation everywhere: it is not a cluster, see test/sim/README.md for what
  * it does not do.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { KubeApiStandin } from '../standins/kube-api.ts';
@@ -21,6 +21,7 @@ import { syncStatefulSet } from './controllers/statefulset.ts';
 import { NODE_NAME, STANDARD_CLASS, schedulePod, syncClaim } from './controllers/volumes.ts';
 import { ImageRegistry, pinnedImages } from './images.ts';
 import { missingExecutable, SimKubelet } from './kubelet.ts';
+import { podFilters, TABLE } from './netpol.ts';
 import { SimNode, simBaseDir } from './runtime.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
@@ -29,6 +30,8 @@ export interface SimOptions {
   clock?: Partial<SimClock>;
   /** Image references the registry holds (default: the tags pinned by the stack). */
   images?: string[];
+  /** Enforce NetworkPolicies in the pods' network namespaces (netpol.ts; default true, as kind ≥ 0.24). */
+  networkPolicies?: boolean;
 }
 
 export class SimCluster {
@@ -45,9 +48,13 @@ export class SimCluster {
   private scheduled = false;
   private dns = '';
   private stopped = false;
+  private readonly enforce: boolean;
+  /** The nftables ruleset applied in each sandbox (by pod uid; '' none). */
+  private readonly filters = new Map<string, string>();
 
   constructor(opts: SimOptions = {}) {
     this.dir = mkdtempSync(join(simBaseDir(), 'kindling-sim-'));
+    this.enforce = opts.networkPolicies ?? true;
     const msPerSecond = opts.clock?.msPerSecond ?? 100;
     // the apiserver's watch deadlines and bookmarks on the simulated clock: --min-request-timeout
     // 1800 s (a watch closes after 1800–3600 s) and a bookmark every minute (test/standins/kube-api.ts)
@@ -126,6 +133,7 @@ export class SimCluster {
     for (const pod of ctx.list('v1', 'Pod')) schedulePod(ctx, pod);
     this.kubelet.sync();
     for (const svc of ctx.list('v1', 'Service')) syncEndpointSlices(ctx, svc);
+    if (this.enforce) this.enforcePolicies();
     const dns = this.dnsLines().join('\n');
     if (dns !== this.dns) {
       this.dns = dns;
@@ -156,6 +164,31 @@ export class SimCluster {
           );
     }
     return lines.sort();
+  }
+
+  /** The NetworkPolicies as nftables rules in each pod's network namespace (netpol.ts decides). */
+  private enforcePolicies(): void {
+    const ctx = this.ctx;
+    const wanted = podFilters(
+      ctx.list('v1', 'Pod'),
+      ctx.list('networking.k8s.io/v1', 'NetworkPolicy'),
+      ctx.list('v1', 'Namespace'),
+    );
+    for (const sb of this.node.sandboxes) {
+      const rules = wanted.get(sb.uid) ?? '';
+      if ((this.filters.get(sb.uid) ?? '') === rules) continue;
+      // create-then-delete makes the replacement idempotent, in one nft transaction
+      const script = `table inet ${TABLE} {}\ndelete table inet ${TABLE}\n${rules}`;
+      try {
+        execFileSync('nsenter', ['-t', String(sb.pid), '-n', 'nft', '-f', '-'], {
+          input: script,
+          stdio: ['pipe', 'ignore', 'pipe'],
+        });
+        this.filters.set(sb.uid, rules);
+      } catch (err) {
+        if (!sb.stopped) throw new Error(`simulated node: nft in pod ${sb.uid}: ${(err as Error).message}`);
+      }
+    }
   }
 
   /** Declared container ports of running pods, reachable for the kube-ws port-forward. */

@@ -133,6 +133,13 @@ export const MODELS: Record<string, ImageModel> = {
       /\bjava\b.*-jar api\.jar/.test(argv.join(' ')) ? [NODE, join(SIM, 'images', 'kafka-ui.ts')] : undefined,
   },
   // minio/mc: ENTRYPOINT mc
+  // docker-library/busybox: no ENTRYPOINT, CMD ["sh"] — the seed's 故障排查 throwaway pod. Its `nc`
+  // applet (mirror/busybox networking/nc_bloaty.c: -z, -v, -w SECS) is this machine's netcat-openbsd,
+  // the same flags and exit status (0 connected, 1 refused or timed out); the message wording differs.
+  'docker.io/library/busybox': {
+    entrypoint: [],
+    cmd: ['sh'],
+  },
   'docker.io/minio/mc': {
     entrypoint: ['mc'],
     cmd: [],

@@ -411,7 +411,7 @@ export function runtimeAvailable(): string | undefined {
 
 function probe(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (namespaces and mounts)';
-  for (const bin of ['unshare', 'nsenter', 'setpriv', 'socat', 'ip', 'chroot']) {
+  for (const bin of ['unshare', 'nsenter', 'setpriv', 'socat', 'ip', 'chroot', 'nft']) {
     try {
       execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
     } catch {
