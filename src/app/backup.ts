@@ -28,7 +28,7 @@ import { formatStoreUrl, type StoreLocation } from '../store/url.ts';
 import { errorMessage, FailedError, UsageError } from '../util/errors.ts';
 import { redact } from '../util/redact.ts';
 import { VERSION } from '../version.ts';
-import { loadCatalog } from './catalog.ts';
+import { componentBackupProblems, loadCatalog } from './catalog.ts';
 import { bool, choice, fromFlag, invalid, list, named, type Setting, speaking } from './settings.ts';
 import { checkStore, connectStore, STORE_FLAGS, type StoreSettings } from './store.ts';
 import { checkTarget, openTarget, TARGET_FLAGS, type TargetSettings, targetKind } from './target.ts';
@@ -57,20 +57,8 @@ export function planBackups(stack: Stack, names: readonly string[], fallback: re
       continue;
     }
     if (c.backups.length === 0) notApplicable.push(name);
-    for (const spec of c.backups) {
-      const source = SOURCES.get(spec.type);
-      if (!source) {
-        problems.push(
-          `${stack.file}:${stack.lines[name]}: backup "${spec.name}" of ${name} has unknown type "${spec.type}"; types: ${[...SOURCES.keys()].join(', ')}`,
-        );
-        continue;
-      }
-      for (const p of source.validate(spec, c))
-        problems.push(
-          `${stack.file}:${stack.lines[name]}: backup "${spec.name}" of ${name}: ${p.path.join('.')} ${p.message}`,
-        );
-      out.push({ component: c, spec });
-    }
+    for (const p of componentBackupProblems(stack, c)) problems.push(`${p.file}:${p.line}: ${p.message}`);
+    for (const spec of c.backups) if (SOURCES.has(spec.type)) out.push({ component: c, spec });
   }
   if (chosen.length === 0)
     problems.push(

@@ -5,38 +5,40 @@
  */
 import { SOURCES } from '../backup/sources/index.ts';
 import { loadStack } from '../catalog/load.ts';
-import type { Stack } from '../catalog/types.ts';
+import type { Component, Stack } from '../catalog/types.ts';
 import { checkProblems } from '../probes/validate.ts';
 import { UsageError } from '../util/errors.ts';
 import { formatProblem, type Problem } from '../util/problem.ts';
 import type { Setting } from './settings.ts';
 
 /** Every backup's parameters against its type's rules, each with the component's catalog line (pure). */
-export function backupProblems(stack: Stack): Problem[] {
-  const out: Problem[] = [];
-  for (const c of Object.values(stack.components))
-    for (const spec of c.backups) {
-      const at = {
-        severity: 'error' as const,
-        file: stack.file,
-        line: stack.lines[c.name],
-        rule: 'backup-params',
-      };
-      const source = SOURCES.get(spec.type);
-      if (!source) {
-        out.push({
+export const backupProblems = (stack: Stack): Problem[] =>
+  Object.values(stack.components).flatMap((c) => componentBackupProblems(stack, c));
+
+/** One component's backups against their types' rules: the check `backup` repeats for its selection. */
+export function componentBackupProblems(stack: Stack, c: Component): Problem[] {
+  const at = {
+    severity: 'error' as const,
+    file: stack.file,
+    line: stack.lines[c.name],
+    rule: 'backup-params',
+  };
+  return c.backups.flatMap((spec) => {
+    const source = SOURCES.get(spec.type);
+    if (!source)
+      return [
+        {
           ...at,
           message: `backup "${spec.name}" of "${c.name}" has unknown type "${spec.type}"; types: ${[...SOURCES.keys()].join(', ')}`,
-        });
-        continue;
-      }
-      for (const p of source.validate(spec, c))
-        out.push({
-          ...at,
-          message: `backup "${spec.name}" of "${c.name}": ${p.path.join('.')} ${p.message}`,
-        });
-    }
-  return out;
+        },
+      ];
+    return source
+      .validate(spec, c)
+      .map((p) => ({
+        ...at,
+        message: `backup "${spec.name}" of "${c.name}": ${p.path.join('.')} ${p.message}`,
+      }));
+  });
 }
 
 /** Check and backup parameter problems of a structurally valid catalog (pure apart from reading it). */

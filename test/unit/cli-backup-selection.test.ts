@@ -70,3 +70,27 @@ describe('backup of the deployed components (exact changed-components.ts selecti
     );
   });
 });
+
+describe('backup parameters: one rule for validate and the backup selection', () => {
+  it('an unknown backup type and a bad parameter read the same from both, with the catalog line', async () => {
+    const { parameterProblems } = await import('../../src/app/catalog.ts');
+    const s = loadStack('manifests/stack.yaml');
+    const first = s.components[withBackups(s)[0]!];
+    const second = s.components.elasticsearch; // its source checks the repository name
+    first!.backups = [{ ...first!.backups[0]!, type: 'no-such-type' }];
+    second!.backups = [{ ...second!.backups[0]!, repository: 'Bad' }];
+    const said = parameterProblems(s)
+      .filter((p) => p.rule === 'backup-params')
+      .map((p) => `${p.file}:${p.line}: ${p.message}`);
+    expect(said).toHaveLength(2);
+    expect(said[0]).toMatch(new RegExp(`:${s.lines[first!.name]}: .*has unknown type "no-such-type"`));
+    expect(said[1]).toMatch(new RegExp(`:${s.lines[second!.name]}: .*repository must be lower case`));
+    let thrown = '';
+    try {
+      planBackups(s, [first!.name, second!.name], []);
+    } catch (err) {
+      thrown = (err as Error).message;
+    }
+    for (const line of said) expect(thrown).toContain(line);
+  });
+});
