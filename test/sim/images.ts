@@ -133,6 +133,17 @@ export const MODELS: Record<string, ImageModel> = {
       /\bjava\b.*-jar api\.jar/.test(argv.join(' ')) ? [NODE, join(SIM, 'images', 'kafka-ui.ts')] : undefined,
   },
   // minio/mc: ENTRYPOINT mc
+  // prometheus/alertmanager Dockerfile: ENTRYPOINT /bin/alertmanager, CMD --config.file=… --storage.path=…,
+  // USER nobody, on quay.io/prometheus/busybox (a shell userland); Debian's alertmanager 0.25 runs it
+  'docker.io/prom/alertmanager': {
+    entrypoint: ['/bin/alertmanager'],
+    cmd: ['--config.file=/etc/alertmanager/alertmanager.yml', '--storage.path=/alertmanager'],
+    passwd: ['nobody:x:65534:65534:nobody:/home:/bin/false'],
+    links: {
+      '/bin/alertmanager': '/usr/bin/prometheus-alertmanager',
+      '/bin/amtool': '/usr/bin/amtool',
+    },
+  },
   // docker-library/busybox: no ENTRYPOINT, CMD ["sh"] — the seed's 故障排查 throwaway pod. Its `nc`
   // applet (mirror/busybox networking/nc_bloaty.c: -z, -v, -w SECS) is this machine's netcat-openbsd,
   // the same flags and exit status (0 connected, 1 refused or timed out); the message wording differs.
