@@ -24,7 +24,7 @@ if (missing) {
   process.exit(2);
 }
 if (args.includes('--upgrade')) {
-  // the upgrade paths on the simulated cluster (pass, never ready, fails verify, blue-green, dump-restore), each bounded
+  // the upgrade paths on the simulated cluster (pass, never ready, fails verify for a StatefulSet and a Deployment, blue-green, dump-restore), each bounded
   const { spawnSync } = await import('node:child_process');
   const vitest = new URL('../node_modules/vitest/vitest.mjs', import.meta.url).pathname;
   const run = spawnSync(
@@ -34,6 +34,7 @@ if (args.includes('--upgrade')) {
       'run',
       'test/e2e/upgrade.test.ts',
       'test/e2e/upgrade-blue-green.test.ts',
+      'test/e2e/upgrade-deployment.test.ts',
       'test/e2e/upgrade-dump-restore.test.ts',
     ],
     {

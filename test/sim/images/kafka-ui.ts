@@ -5,16 +5,22 @@
  * exposes `info,health,prometheus` (`api/src/main/resources/application.yml`
  * management.endpoints.web.exposure.include); kafka-ui registers no HealthIndicator of its own (no
  * `HealthIndicator` in `api/src/main`), so /actuator/health is UP whether or not Kafka answers.
- * Spring Boot's relaxed binding reads SERVER_PORT (server.port) and
- * MANAGEMENT_ENDPOINTS_WEB_EXPOSURE_INCLUDE; an endpoint not exposed answers 404.
+ * Spring Boot reads a property from a `-Dkey=value` system property (the CMD passes $JAVA_OPTS to
+ * java) before the environment's relaxed form (SERVER_PORT for server.port,
+ * MANAGEMENT_ENDPOINTS_WEB_EXPOSURE_INCLUDE) ("Externalized Configuration" in the Spring Boot
+ * reference); an endpoint not exposed answers 404, the info endpoint with no contributors `{}`.
  * The health answers themselves are test/standins/http-services.ts's `kafka-ui` handler.
  */
 import { createServer, request } from 'node:http';
 import { startStandIn } from '../../standins/http-services.ts';
 
 const env = process.env;
-const port = Number(env.SERVER_PORT ?? 8080);
-const exposed = (env.MANAGEMENT_ENDPOINTS_WEB_EXPOSURE_INCLUDE ?? 'info,health,prometheus')
+const sysProps = new Map(
+  [...(env.JAVA_OPTS ?? '').matchAll(/(?:^|\s)-D([^=\s]+)=(\S*)/g)].map((m) => [m[1]!, m[2]!]),
+);
+const property = (key: string) => sysProps.get(key) ?? env[key.toUpperCase().replace(/[.-]/g, '_')];
+const port = Number(property('server.port') ?? 8080);
+const exposed = (property('management.endpoints.web.exposure.include') ?? 'info,health,prometheus')
   .split(',')
   .map((s) => s.trim());
 
@@ -25,6 +31,11 @@ createServer((req, res) => {
   if (endpoint && !exposed.includes('*') && !exposed.includes(endpoint)) {
     res.writeHead(404, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ timestamp: new Date().toISOString(), status: 404, error: 'Not Found', path }));
+    return;
+  }
+  if (endpoint === 'info') {
+    res.writeHead(200, { 'content-type': 'application/vnd.spring-boot.actuator.v3+json' });
+    res.end('{}');
     return;
   }
   const up = request(
