@@ -7,7 +7,7 @@ import { type RehashResult, rehashAll } from '../backup/verify.ts';
 import { FailedError } from '../util/errors.ts';
 import { loadCatalog } from './catalog.ts';
 import { bool, duration, fromFlag, invalid, list, named, type Setting, speaking } from './settings.ts';
-import { checkStore, connectStore, STORE_FLAGS, type StoreSettings } from './store.ts';
+import { reachStore, STORE_FLAGS, type StoreSettings } from './store.ts';
 import { checkTarget, openTarget, TARGET_FLAGS, type TargetSettings } from './target.ts';
 
 const FLAGS = {
@@ -23,8 +23,7 @@ export async function listBackups(
 ): Promise<{ backups: StoredBackup[]; graceMs: number }> {
   return speaking(s, FLAGS, async () => {
     const graceMs = duration(s.grace);
-    const { store, location } = connectStore(checkStore(s));
-    await store.preflight(location.bucket, location.prefix);
+    const { store, location } = await reachStore(s);
     return { backups: await listStoredBackups(store, location), graceMs };
   });
 }
@@ -65,8 +64,7 @@ export async function verifyBackup(
       checkTarget(stack, s);
       checkTarget(stack, scratchSettings);
     }
-    const { store, location } = connectStore(checkStore(s));
-    await store.preflight(location.bucket, location.prefix);
+    const { store, location } = await reachStore(s);
     const manifest = await loadManifest(store, location, s.id.value);
     const artifacts = await rehashAll(store, location, manifest.components);
     const bad = artifacts.filter((r) => !r.ok);
@@ -133,8 +131,7 @@ export async function pruneBackups(
         `backups prune needs at least one of ${rules.map(([, v]) => named(v)).join(', ')}`,
       );
     const dryRun = bool(s.dryRun);
-    const { store, location } = connectStore(checkStore(s));
-    await store.preflight(location.bucket, location.prefix);
+    const { store, location } = await reachStore(s);
     return { dryRun, ...(await pruneStore(store, location, policy, { dryRun })) };
   });
 }

@@ -4,7 +4,7 @@ import { type RestoreOutcome, runRestore } from '../backup/restore.ts';
 import { FailedError } from '../util/errors.ts';
 import { loadCatalog } from './catalog.ts';
 import { bool, invalid, list, type Setting, speaking } from './settings.ts';
-import { checkStore, connectStore, STORE_FLAGS, type StoreSettings } from './store.ts';
+import { reachStore, STORE_FLAGS, type StoreSettings } from './store.ts';
 import { checkTarget, openTarget, TARGET_FLAGS, type TargetSettings } from './target.ts';
 
 export interface RestoreSettings extends TargetSettings, StoreSettings {
@@ -49,8 +49,7 @@ export async function restore(
     if (!s.backup.value) throw invalid(s.backup, 'is required: a backup id or "latest"');
     const options = { clean: bool(s.clean), rename: renames(s.database), noGlobals: !bool(s.globals) };
     checkTarget(stack, s);
-    const { store, location } = connectStore(checkStore(s));
-    await store.preflight(location.bucket, location.prefix);
+    const { store, location } = await reachStore(s);
     const manifest = await loadManifest(store, location, s.backup.value);
     const target = await openTarget(stack, s);
     try {

@@ -29,3 +29,10 @@ export function checkStore(s: StoreSettings): StoreOptions {
 }
 
 export const connectStore = (o: StoreOptions) => openStore(o);
+
+/** The store opened and its bucket/prefix proven reachable (bounded), before any manifest is read. */
+export async function reachStore(s: StoreSettings): Promise<ReturnType<typeof openStore>> {
+  const opened = connectStore(checkStore(s));
+  await opened.store.preflight(opened.location.bucket, opened.location.prefix);
+  return opened;
+}
