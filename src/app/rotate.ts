@@ -17,6 +17,11 @@ export interface RotateRequest {
   endpoints: readonly string[];
   writeSecrets?: string;
   timeout: string;
+  /** Target kube: a kubeconfig path (empty: $KUBECONFIG or ~/.kube/config) and context. */
+  kubeconfig?: string;
+  context?: string;
+  /** Target kube: how long the restarted workloads may take to be ready again (default 5m). */
+  readyTimeout?: string;
 }
 
 export interface RotateHooks {
@@ -26,15 +31,19 @@ export interface RotateHooks {
 
 /**
  * `kindling rotate`: rotates the catalog's credentials of the selected components, resumably.
- * Target local only so far; the new credentials go to the secrets file, never to output.
+ * Target local: the services at the `--endpoint` URLs. Target kube: through port-forwards, the
+ * current credential from the stack's Secret; once the service takes the new one, the Secret key is
+ * applied and the workloads reading it restarted (src/rotate/kube-target.ts). The new credentials
+ * go to the secrets file, never to output.
  */
 export async function rotateStack(req: RotateRequest, hooks: RotateHooks = {}): Promise<RotationResult[]> {
-  if (req.target === 'kube')
+  if (req.target !== 'local' && req.target !== 'kube')
+    throw new UsageError(`unknown target "${req.target}" (kube, local)`, '--target');
+  if (req.target === 'kube' && req.endpoints.length)
     throw new UsageError(
-      'target kube is not implemented yet (Secret server-side apply + rollout restart); use --target local with --endpoint',
-      '--target',
+      'is for target local; target kube reaches components through the cluster',
+      '--endpoint',
     );
-  if (req.target !== 'local') throw new UsageError(`unknown target "${req.target}" (local)`, '--target');
   if (!req.writeSecrets)
     throw new UsageError(
       'is required: the file (mode 0600) that receives the new credentials',
@@ -48,8 +57,10 @@ export async function rotateStack(req: RotateRequest, hooks: RotateHooks = {}): 
   if (!req.components)
     throw new UsageError('is required: the components whose credentials rotate', '--components');
   const timeoutMs = parseDuration(req.timeout, '--timeout');
+  const readyTimeoutMs = parseDuration(req.readyTimeout ?? '5m', '--ready-timeout');
   const stack = loadStack(req.catalog);
-  const endpoints = parseEndpointFlags(stack, req.endpoints);
+  const endpoints =
+    req.target === 'local' ? parseEndpointFlags(stack, req.endpoints) : new Map<string, URL>();
   const names = new Set<string>();
   for (const word of req.components
     .split(',')
@@ -58,15 +69,33 @@ export async function rotateStack(req: RotateRequest, hooks: RotateHooks = {}): 
     if (Object.hasOwn(stack.components, word)) names.add(word);
     else for (const c of resolveSelection(stack, word)) if (c.rotation?.length) names.add(c.name);
   }
-  return rotate({
-    stack,
-    components: [...names],
-    endpoints,
-    secretsFile: file,
-    timeoutMs,
-    afterStep: hooks.afterStep,
-    log: hooks.log && ((line) => hooks.log!(redact(line))),
-  });
+  const log = hooks.log && ((line: string) => hooks.log!(redact(line)));
+  const kube =
+    req.target === 'kube'
+      ? await (await import('../rotate/kube-target.ts')).kubeRotation(
+          (await import('../kube/config.ts')).loadKubeConfig({
+            ...(req.kubeconfig ? { path: req.kubeconfig } : {}),
+            ...(req.context ? { context: req.context } : {}),
+          }),
+          stack,
+          [...names],
+          { timeoutMs, readyTimeoutMs, ...(log ? { log } : {}) },
+        )
+      : undefined;
+  try {
+    return await rotate({
+      stack,
+      components: [...names],
+      endpoints: kube?.endpoints ?? endpoints,
+      secretsFile: file,
+      timeoutMs,
+      afterStep: hooks.afterStep,
+      log,
+      ...(kube ? { publish: kube.publish } : {}),
+    });
+  } finally {
+    await kube?.close();
+  }
 }
 
 /** `KINDLING_FAULT_ROTATE_AFTER=<step>`: the step after which the tests crash the process. */

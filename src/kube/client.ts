@@ -51,9 +51,12 @@ export class KubeClient {
    * #118877). `fieldValidation=Strict` also rejects duplicate fields, which apply would otherwise
    * resolve silently (kubernetes.io/docs/reference/using-api/api-concepts/#field-validation).
    */
-  async apply(obj: Obj, opts: { dryRun?: boolean; timeoutMs?: number } = {}): Promise<Obj> {
+  async apply(
+    obj: Obj,
+    opts: { dryRun?: boolean; timeoutMs?: number; fieldManager?: string } = {},
+  ): Promise<Obj> {
     const query: Record<string, string> = {
-      fieldManager: FIELD_MANAGER,
+      fieldManager: opts.fieldManager ?? FIELD_MANAGER,
       force: 'true',
       fieldValidation: 'Strict',
     };

@@ -34,7 +34,8 @@ export const redisPasswordRotator: Rotator = {
     const replies = await run(ctx, [
       ...auth(current),
       ['CONFIG', 'SET', 'requirepass', next],
-      ['CONFIG', 'REWRITE'],
+      // on kube the restart passes the Secret's password as --requirepass (manifests/base/redis.yaml)
+      ctx.restartCarries ? ['PING'] : ['CONFIG', 'REWRITE'],
     ]);
     const [setReply, rewrite] = replies.slice(-2);
     if (isError(setReply)) throw new Error(`CONFIG SET requirepass failed: ${setReply.error}`);

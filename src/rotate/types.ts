@@ -19,6 +19,12 @@ export interface RotatorContext {
   user: string;
   spec: RotationSpec;
   timeoutMs: number;
+  /**
+   * Target kube with the credential in a Secret the workloads read: their restart carries the new
+   * credential, so the service need not persist it itself (no CONFIG REWRITE into a read-only
+   * ConfigMap mount).
+   */
+  restartCarries?: boolean;
 }
 
 /** How one kind of service changes a password. One file per type, registered in registry.ts. */

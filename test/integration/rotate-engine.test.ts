@@ -144,8 +144,28 @@ describe('kindling rotate usage errors (exit 2, before anything is touched)', ()
       /none of kafka has a rotation: entry/,
     ],
     [
-      { ...base, target: 'kube', components: 'postgres', writeSecrets: join(dir, 'u.json') },
-      /--target: target kube is not implemented yet/,
+      {
+        ...base,
+        target: 'kube',
+        endpoints: ['postgres=postgresql://postgres:x@127.0.0.1:1'],
+        components: 'postgres',
+        writeSecrets: join(dir, 'u.json'),
+      },
+      /--endpoint: is for target local/,
+    ],
+    [
+      {
+        ...base,
+        target: 'kube',
+        components: 'postgres',
+        writeSecrets: join(dir, 'u.json'),
+        kubeconfig: join(dir, 'no-such-kubeconfig'),
+      },
+      /no-such-kubeconfig/,
+    ],
+    [
+      { ...base, target: 'cloud', components: 'postgres', writeSecrets: join(dir, 'u.json') },
+      /--target: unknown target "cloud" \(kube, local\)/,
     ],
     [{ ...base, components: 'postgres', writeSecrets: join(dir, 'u.json'), timeout: 'soon' }, /--timeout/],
   ])('%#: %s', async (req, message) => {

@@ -8,6 +8,9 @@ interface RotateFlags {
   writeSecrets?: string;
   timeout: string;
   catalog: string;
+  kubeconfig?: string;
+  context?: string;
+  readyTimeout: string;
 }
 
 /** `kindling rotate`: the four-step rotation of the catalog's credentials (AWS Secrets Manager's steps). */
@@ -32,6 +35,13 @@ export function registerRotate(program: Command): void {
       'file (mode 0600) for the new credentials and the rotation state; never printed',
     )
     .option('--timeout <duration>', 'deadline of each connection to a service', '30s')
+    .option('--kubeconfig <file>', 'target kube: kubeconfig file (default $KUBECONFIG or ~/.kube/config)')
+    .option('--context <name>', 'target kube: kubeconfig context')
+    .option(
+      '--ready-timeout <duration>',
+      'target kube: how long the workloads restarted with the new credential may take to be ready',
+      '5m',
+    )
     .addOption(catalogOption())
     .addHelpText(
       'after',
@@ -48,6 +58,9 @@ export function registerRotate(program: Command): void {
           endpoints: o.endpoint,
           writeSecrets: o.writeSecrets,
           timeout: o.timeout,
+          kubeconfig: o.kubeconfig,
+          context: o.context,
+          readyTimeout: o.readyTimeout,
         },
         {
           log: (line) => process.stdout.write(`${line}\n`),

@@ -1,0 +1,131 @@
+/**
+ * Target kube for `kindling rotate` (edge): the endpoints through port-forwards with the credential
+ * the stack's Secret holds, and the publish step — the Secret key applied, a `rollout restart` of
+ * exactly the workloads that read it, and the wait until they are ready again by kindling's own
+ * readiness rules. Decisions are in kube.ts.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Stack } from '../catalog/types.ts';
+import { KubeClient } from '../kube/client.ts';
+import { connectKubeCluster } from '../kube/cluster.ts';
+import { ClusterWatch, waitForComponent } from '../kube/wait.ts';
+import { kubeTarget } from '../targets/kube.ts';
+import type { Target } from '../targets/types.ts';
+import { FailedError } from '../util/errors.ts';
+import { consumersOf, RESTARTABLE, ROTATE_FIELD_MANAGER, restartApply, secretKeyApply } from './kube.ts';
+import type { RotationSpec } from './types.ts';
+
+export interface KubeRotation {
+  /** `component.endpoint` → URL with the Secret's credential, for planRotations. */
+  endpoints: Map<string, URL>;
+  publish: (job: { component: string; spec: RotationSpec }, password: string) => Promise<URL | undefined>;
+  close: () => Promise<void>;
+}
+
+const API_VERSION: Record<string, string> = {
+  Deployment: 'apps/v1',
+  StatefulSet: 'apps/v1',
+  DaemonSet: 'apps/v1',
+};
+
+export async function kubeRotation(
+  kc: KubeConfig,
+  stack: Stack,
+  components: readonly string[],
+  o: { timeoutMs: number; readyTimeoutMs: number; log?: (line: string) => void; now?: () => Date },
+): Promise<KubeRotation> {
+  const cluster = await connectKubeCluster(kc);
+  const client = new KubeClient(kc);
+  const ns = stack.namespace;
+  let target: Target = kubeTarget(cluster, ns);
+
+  const endpointOf = (component: string, spec: RotationSpec) => {
+    const c = stack.components[component]!;
+    return spec.endpoint ? c.endpoints.find((e) => e.name === spec.endpoint) : c.endpoints[0];
+  };
+  // a way in, retried while the pods behind the Service are not ready yet (NotReadyError)
+  const resolve = async (component: string, spec: RotationSpec): Promise<URL | undefined> => {
+    const ep = endpointOf(component, spec);
+    if (!ep) return undefined;
+    const deadline = Date.now() + o.readyTimeoutMs;
+    for (;;)
+      try {
+        return await target.resolve(stack.components[component]!, ep);
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+  };
+
+  const endpoints = new Map<string, URL>();
+  for (const name of components)
+    for (const spec of stack.components[name]?.rotation ?? []) {
+      const ep = endpointOf(name, spec);
+      const url = await resolve(name, spec);
+      if (ep && url) {
+        // the rotation's account, and the current credential from the Secret it rotates
+        if (spec.user) url.username = encodeURIComponent(spec.user);
+        if (spec.secret) {
+          const current = await cluster.readSecret(ns, spec.secret.secret, spec.secret.key);
+          url.password = current ? encodeURIComponent(current) : '';
+        }
+        endpoints.set(`${name}.${ep.name}`, url);
+      }
+    }
+
+  const publish = async (job: { component: string; spec: RotationSpec }, password: string) => {
+    const ref = job.spec.secret;
+    if (!ref) return undefined;
+    if ((await cluster.readSecret(ns, ref.secret, ref.key)) !== password) {
+      await client.apply(secretKeyApply(ns, ref, password), {
+        fieldManager: ROTATE_FIELD_MANAGER,
+        timeoutMs: o.timeoutMs,
+      });
+      o.log?.(
+        `${job.component}: secret/${ref.secret} key ${ref.key} applied (field manager ${ROTATE_FIELD_MANAGER})`,
+      );
+    }
+    const workloads = (
+      await Promise.all(RESTARTABLE.map((k) => client.list(API_VERSION[k]!, k, ns, undefined, o.timeoutMs)))
+    ).flatMap((l) => l.items);
+    const readers = consumersOf(workloads, ref);
+    const at = (o.now ?? (() => new Date()))();
+    for (const w of readers)
+      await client.apply(restartApply({ ...w, metadata: { ...w.metadata, namespace: ns } }, at), {
+        fieldManager: ROTATE_FIELD_MANAGER,
+        timeoutMs: o.timeoutMs,
+      });
+    const names = readers.map((w) => `${w.kind}/${w.metadata.name}`);
+    o.log?.(`${job.component}: restarted ${names.join(', ') || 'nothing (no workload reads the key)'}`);
+    if (readers.length) {
+      const targets = readers.map((w) => ({
+        apiVersion: w.apiVersion,
+        kind: w.kind,
+        namespace: ns,
+        name: w.metadata.name,
+      }));
+      const watch = new ClusterWatch(client);
+      try {
+        await watch.ensure(targets);
+        const r = await waitForComponent(job.component, targets, watch, { timeoutMs: o.readyTimeoutMs });
+        if (r.verdict.state !== 'ready')
+          throw new FailedError(
+            `${names.join(', ')} not ready after the restart: ${r.verdict.reasons.join('; ') || (r.timedOut ? 'timed out' : r.verdict.state)}`,
+          );
+      } finally {
+        await watch.stop();
+      }
+    }
+    // the old port-forwards went with the restarted pods
+    await target.close();
+    target = kubeTarget(cluster, ns);
+    const url = await resolve(job.component, job.spec);
+    if (url) {
+      url.username = '';
+      url.password = '';
+    }
+    return url;
+  };
+
+  return { endpoints, publish, close: () => target.close() };
+}
