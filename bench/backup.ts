@@ -104,13 +104,16 @@ const load = () =>
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
 const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
-/** `/usr/bin/time` prefix: the process's max RSS (KiB, getrusage) tagged with a name on stderr. */
+/** `/usr/bin/time` prefix: the process's max RSS tagged with a name on stderr (GNU time, time(1): `%M` "Maximum resident set size of the process during its lifetime, in Kilobytes"). */
 const timed = (name: string) => `/usr/bin/time -f 'BENCH_RSS ${name} %M'`;
 
 const [pg, s3] = await Promise.all([startPostgres(), startS3({ buckets: ['backups'] })]);
 let run = 0;
 try {
-  // path-style addressing: s3rver serves buckets under the path, not as virtual hosts
+  // path-style addressing: s3rver serves buckets under the path, not as virtual hosts; the
+  // `s3 = addressing_style = path` nesting is the AWS CLI's ("AWS CLI S3 Configuration",
+  // docs.aws.amazon.com/cli/latest/topic/s3-config.html); its transfer defaults (concurrency,
+  // multipart chunk size) are left as a user would leave them
   const awsConfig = join(tempDir('awscfg'), 'config');
   writeFileSync(awsConfig, '[default]\ns3 =\n  addressing_style = path\n');
   const env = {
