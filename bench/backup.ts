@@ -104,7 +104,7 @@ const load = () =>
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
 const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
-/** `/usr/bin/time` prefix: the process's max RSS tagged with a name on stderr (GNU time, time(1): `%M` "Maximum resident set size of the process during its lifetime, in Kilobytes"). */
+/** `/usr/bin/time` prefix: the process's max RSS tagged with a name on stderr (GNU time(1): `%M` is the process's lifetime peak resident set size, in KiB). */
 const timed = (name: string) => `/usr/bin/time -f 'BENCH_RSS ${name} %M'`;
 
 const [pg, s3] = await Promise.all([startPostgres(), startS3({ buckets: ['backups'] })]);
