@@ -215,6 +215,39 @@ describeWithSim(
       expect(readFileSync(secrets, 'utf8')).toContain('"step": "finishSecret"');
     }, 180_000);
 
+    it('a crash right after setSecret (service changed, Secret applied, workloads restarted) resumes: the next run finds the pending credential, tests and finishes it; the old one refused', async () => {
+      const secrets = join(dir, 'rotated-redis-crash.json');
+      const before = Buffer.from(
+        sim.api.get('v1', 'Secret', NS, 'redis-secret')!.data.REDIS_PASSWORD,
+        'base64',
+      ).toString();
+      const crash = rotateStack(request('redis', secrets), {
+        afterStep: (step) => {
+          if (step === 'setSecret') throw new Error('injected crash after setSecret');
+        },
+      });
+      await expect(crash).rejects.toThrow(/injected crash after setSecret/);
+      const state = readSecretsFile(secrets).credentials['redis/default-user']!;
+      expect(state.step).toBe('setSecret');
+      const pending = state.pending!;
+      expect(
+        Buffer.from(
+          sim.api.get('v1', 'Secret', NS, 'redis-secret')!.data.REDIS_PASSWORD,
+          'base64',
+        ).toString(),
+      ).toBe(pending);
+      // in between, the pending credential works and nothing is lost
+      expect(await redisLogin(pending)).toBe('accepted');
+      const out: string[] = [];
+      const results = await rotateStack(request('redis', secrets), { log: (l) => out.push(l) });
+      expect(results.map((r) => [r.outcome, r.resumed, r.steps, r.oldRejected])).toEqual([
+        ['rotated', true, ['testSecret', 'finishSecret'], true],
+      ]);
+      expect(readSecretsFile(secrets).credentials['redis/default-user']!.current).toBe(pending);
+      expect(await redisLogin(pending)).toBe('accepted');
+      expect(await redisLogin(before)).toBe('rejected');
+    }, 180_000);
+
     it('postgres through a port-forward: the image trusts loopback connections, so the old password cannot be proven refused — said, exit 1; the Secret, the restart and the role’s SCRAM verifier carry the new one', async () => {
       const secrets = join(dir, 'rotated-pg.json');
       const out: string[] = [];
