@@ -90,6 +90,33 @@ export async function verifyStack(options: VerifyOptions): Promise<VerifyReport>
     return r;
   };
 
+  /** Why a check is reported without being run (another target, no endpoint, its owner absent), if it is. */
+  const whySkipped = (
+    component: Component,
+    check: CheckSpec,
+    usesEndpoint: boolean,
+    endpoint: Endpoint | undefined,
+  ): { message: string; reason: CheckResult['reason'] } | undefined => {
+    if ((check.target && check.target !== options.target) || (!usesEndpoint && options.target !== 'kube'))
+      return { message: `runs only on target ${check.target ?? 'kube'}`, reason: 'other-target' };
+    if (usesEndpoint && !target.has(component, endpoint!))
+      return {
+        message: `not checked: no --endpoint given for ${component.name}.${endpoint!.name}`,
+        reason: 'not-checked',
+      };
+    // on kube, a check through another component's Service (metrics → prometheus) needs that component
+    const owner =
+      options.target === 'kube' && usesEndpoint
+        ? absentOwner(stack, component, endpoint!, components)
+        : undefined;
+    if (owner)
+      return {
+        message: `not checked: it asks ${owner} (Service ${endpoint!.service}), which this run does not verify`,
+        reason: 'not-checked',
+      };
+    return undefined;
+  };
+
   const immediate: CheckResult[] = [];
   const tasks: (() => Promise<CheckResult>)[] = [];
   for (const component of components) {
@@ -104,55 +131,10 @@ export async function verifyStack(options: VerifyOptions): Promise<VerifyReport>
       const deadlineMs = check.timeout
         ? parseDuration(check.timeout, `timeout of check ${check.name}`)
         : options.timeoutMs;
-      if (
-        (check.target && check.target !== options.target) ||
-        (!probe.usesEndpoint && options.target !== 'kube')
-      ) {
-        immediate.push(
-          emit(
-            skipped(
-              component.name,
-              check.name,
-              check.type,
-              `runs only on target ${check.target ?? 'kube'}`,
-              'other-target',
-            ),
-          ),
-        );
-        continue;
-      }
       const endpoint = endpointOf(component, check);
-      if (probe.usesEndpoint && !target.has(component, endpoint!)) {
-        immediate.push(
-          emit(
-            skipped(
-              component.name,
-              check.name,
-              check.type,
-              `not checked: no --endpoint given for ${component.name}.${endpoint!.name}`,
-              'not-checked',
-            ),
-          ),
-        );
-        continue;
-      }
-      // on kube, a check through another component's Service (metrics → prometheus) needs that component
-      const owner =
-        options.target === 'kube' && probe.usesEndpoint
-          ? absentOwner(stack, component, endpoint!, components)
-          : undefined;
-      if (owner) {
-        immediate.push(
-          emit(
-            skipped(
-              component.name,
-              check.name,
-              check.type,
-              `not checked: it asks ${owner} (Service ${endpoint!.service}), which this run does not verify`,
-              'not-checked',
-            ),
-          ),
-        );
+      const skip = whySkipped(component, check, probe.usesEndpoint, endpoint);
+      if (skip) {
+        immediate.push(emit(skipped(component.name, check.name, check.type, skip.message, skip.reason)));
         continue;
       }
       tasks.push(async () => {
