@@ -16,6 +16,7 @@ import {
   greenComponent,
   greenService,
   greenWorkload,
+  keepBlueEnded,
   pinned,
   SLOT_LABEL,
   servicesOf,
@@ -317,6 +318,41 @@ export async function blueGreen(ctx: Ctx): Promise<ComponentUpgrade> {
     `blue ${desiredBlue.kind}/${desiredBlue.metadata.name} kept until kindling upgrade --finish ${component.name} (keep until ${keepUntil})`,
   );
   return { ...out, state: 'switched' };
+}
+
+/**
+ * Keep-blue windows that ended: every blue-green component whose main Service is still switched
+ * past its deadline is finished, as `--finish` would, before anything else of this run (its plan
+ * then sees blue on green's template).
+ */
+export async function finishExpired(
+  stack: Stack,
+  desired: readonly KubeObject[],
+  edges: UpgradeEdges,
+): Promise<ComponentUpgrade[]> {
+  const now = (edges.now ?? Date.now)();
+  const out: ComponentUpgrade[] = [];
+  for (const c of Object.values(stack.components)) {
+    if (c.upgrade?.strategy !== 'blue-green') continue;
+    const blue = workloadObjects(c, desired)[0];
+    if (!blue) continue;
+    let ended: BlueGreenState | undefined;
+    for (const svc of servicesOf(c, blue, desired)) {
+      const st = stateOf(await edges.read('Service', svc.metadata.name));
+      if (st && keepBlueEnded(st, now)) ended = st;
+    }
+    if (!ended) continue;
+    edges.log?.(c.name, `keep-blue window ended ${ended.keepUntil}: finishing`);
+    const f = await finish(stack, c, desired, edges);
+    out.push({
+      ...f,
+      notes: [
+        `the keep-blue window of the switch at ${ended.switchedAt} ended ${ended.keepUntil}: finished by this run`,
+        ...f.notes,
+      ],
+    });
+  }
+  return out;
 }
 
 /**

@@ -36,6 +36,7 @@ import {
   blueGreen,
   type ComponentUpgrade,
   finish,
+  finishExpired,
   rolling,
   type UpgradeEdges,
   upgradeOk,
@@ -186,6 +187,8 @@ export async function runUpgrade(
       components.push(await finish(stack, stack.components[name]!, desired, edges));
     return outcome([], components, false);
   }
+  // a keep-blue window that ended is acted on first (not in a dry run, which touches nothing)
+  const expired = checked.dryRun ? [] : await finishExpired(stack, desired, edges);
   const live = new Map<string, Obj>();
   for (const c of checked.scope)
     for (const w of workloadObjects(c, desired)) {
@@ -217,7 +220,7 @@ export async function runUpgrade(
         .join(', ')} upgrade by dump-restore: a backup store is required`,
       '--store',
     );
-  const components: ComponentUpgrade[] = [];
+  const components: ComponentUpgrade[] = [...expired];
   for (const change of changes) {
     if (components.some((u) => !upgradeOk(u))) {
       components.push({

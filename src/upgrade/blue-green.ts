@@ -173,6 +173,15 @@ export function stateOf(svc: Obj | undefined): BlueGreenState | undefined {
   }
 }
 
+/**
+ * Whether a switch's keep-blue window has ended at `now` (ms): then blue may go without a `--finish`,
+ * and the next `kindling upgrade` finishes it. An unreadable deadline never ends (kept until --finish).
+ */
+export function keepBlueEnded(state: BlueGreenState, now: number): boolean {
+  const until = Date.parse(state.keepUntil);
+  return Number.isFinite(until) && until <= now;
+}
+
 /** Blue's pin value: a Deployment's newest ReplicaSet's hash label, a StatefulSet's current revision. */
 export function blueHash(live: Obj, replicaSets: readonly Obj[]): string | undefined {
   if (live.kind === 'StatefulSet') return live.status?.currentRevision;

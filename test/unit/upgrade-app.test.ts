@@ -394,13 +394,6 @@ describe('kindling upgrade, blue-green (API stand-in, readiness and verify injec
       /Service\/grafana is still switched to green .*--finish grafana first/,
     );
     expect(again.components[0]!.reasons[0]).not.toContain('window ended');
-    const later = await runUpgrade(
-      c,
-      desiredFor(c),
-      { ...w.edges, now: () => Date.now() + 2 * 3_600_000 },
-      false,
-    );
-    expect(later.components[0]!.reasons[0]).toMatch(/its keep-blue window ended .*--finish grafana first/);
 
     const f = checked({ finish: ['grafana'] });
     const done = await runUpgrade(f, rendered, w.edges, false);
@@ -410,6 +403,43 @@ describe('kindling upgrade, blue-green (API stand-in, readiness and verify injec
     expect(w.api.get('v1', 'Service', NS, 'grafana-green')).toBeUndefined();
     expect(svc(w).spec.selector).toEqual({ 'app.kubernetes.io/name': 'grafana' });
     expect(svc(w).metadata.annotations?.[STATE_ANNOTATION]).toBeUndefined();
+  });
+
+  it('a keep-blue window that ended is acted on by the next upgrade run: finished first, then the new upgrade', async () => {
+    const w = await world([['Deployment', 'grafana']]);
+    const c = checked({ sets: [`grafana=${GRAFANA_NEXT}`] });
+    expect((await runUpgrade(c, desiredFor(c), w.edges, false)).components[0]!.state).toBe('switched');
+    const keepUntil = JSON.parse(svc(w).metadata.annotations[STATE_ANNOTATION]).keepUntil;
+    // a dry run after the deadline touches nothing
+    const dry = await runUpgrade(
+      checked({ sets: ['grafana=grafana/grafana:11.5.0'], dryRun: true }),
+      desiredFor(checked({ sets: ['grafana=grafana/grafana:11.5.0'] })),
+      { ...w.edges, now: () => Date.parse(keepUntil) + 1 },
+      false,
+    );
+    expect(dry.components).toEqual([]);
+    expect(w.api.get('apps/v1', 'Deployment', NS, 'grafana-green')).toBeDefined();
+    // the next run, one ms after the deadline, with another new image
+    const next = checked({ sets: ['grafana=grafana/grafana:11.5.0'] });
+    const out = await runUpgrade(
+      next,
+      desiredFor(next),
+      { ...w.edges, now: () => Date.parse(keepUntil) + 1 },
+      false,
+    );
+    expect(out.components.map((u) => [u.component, u.strategy, u.state])).toEqual([
+      ['grafana', 'finish', 'finished'],
+      ['grafana', 'blue-green', 'switched'],
+    ]);
+    expect(out.components[0]!.notes[0]).toMatch(
+      new RegExp(
+        `^the keep-blue window of the switch at .+ ended ${keepUntil.replace(/[.]/g, '\\.')}: finished by this run$`,
+      ),
+    );
+    // blue took the first green's image when finished; the second green runs the newer one
+    expect(imageOf(w.api.get('apps/v1', 'Deployment', NS, 'grafana'))).toBe(GRAFANA_NEXT);
+    expect(imageOf(w.api.get('apps/v1', 'Deployment', NS, 'grafana-green'))).toBe('grafana/grafana:11.5.0');
+    expect(out.changes[0]!.workloads[0]!.images[0]).toMatchObject({ from: GRAFANA_NEXT });
   });
 
   it('the main Service is pinned to blue’s pod-template-hash while green comes up', async () => {
