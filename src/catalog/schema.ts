@@ -13,6 +13,19 @@ const credential = {
   ],
 };
 
+/**
+ * A list of checks, backups or rotations: each names itself and its `type`, may pick an endpoint;
+ * the rest of its keys are its type's parameters, checked by that type (open here).
+ */
+const typedItems = (common: Record<string, unknown>) => ({
+  type: 'array',
+  items: {
+    type: 'object',
+    required: ['name', 'type'],
+    properties: { name, type: { type: 'string' }, endpoint: name, ...common },
+  },
+});
+
 export const catalogSchema = {
   type: 'object',
   additionalProperties: false,
@@ -151,14 +164,7 @@ export const catalogSchema = {
               keepBlue: duration,
               majorOnly: { type: 'boolean' },
               backup: name,
-              compare: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  required: ['name', 'type'],
-                  properties: { name, type: { type: 'string' }, endpoint: name, timeout: duration },
-                },
-              },
+              compare: typedItems({ timeout: duration }),
             },
           },
           workloads: {
@@ -199,42 +205,9 @@ export const catalogSchema = {
               },
             },
           },
-          checks: {
-            type: 'array',
-            items: {
-              type: 'object',
-              required: ['name', 'type'],
-              properties: {
-                name,
-                type: { type: 'string' },
-                endpoint: name,
-                target: { enum: ['kube', 'local'] },
-                timeout: duration,
-              },
-            },
-          },
-          backups: {
-            type: 'array',
-            items: {
-              type: 'object',
-              required: ['name', 'type'],
-              properties: { name, type: { type: 'string' }, endpoint: name },
-            },
-          },
-          rotation: {
-            type: 'array',
-            items: {
-              type: 'object',
-              required: ['name', 'type'],
-              properties: {
-                name,
-                type: { type: 'string' },
-                endpoint: name,
-                user: { type: 'string', minLength: 1 },
-                secret: credential.oneOf[1],
-              },
-            },
-          },
+          checks: typedItems({ target: { enum: ['kube', 'local'] }, timeout: duration }),
+          backups: typedItems({}),
+          rotation: typedItems({ user: { type: 'string', minLength: 1 }, secret: credential.oneOf[1] }),
         },
       },
     },
