@@ -242,11 +242,12 @@ export function serverSideApply(
   for (const c of conflicts) c.owner.set.delete(c.id);
 
   const object: Obj = structuredClone(existing ?? {});
-  // fields this manager applied before and no longer does, owned by nobody else: removed, deepest first
+  // fields this manager applied before and no longer does, owned by nobody else: removed; a keyed
+  // item before its fields (its key fields find it)
   const stale = [...(mine?.set ?? new Map<string, Seg[]>())]
     .filter(([pid]) => !applied.has(pid) && !others.some((o) => o.set.has(pid)))
     .map(([, segs]) => segs)
-    .sort((a, b) => b.length - a.length);
+    .sort((a, b) => a.length - b.length);
   for (const segs of stale) remove(object, segs);
   const merged = merge(object, strip(config), '') as Obj;
 

@@ -133,6 +133,33 @@ describe('API stand-in: server-side apply field ownership (kube-ssa.ts)', () => 
     );
   });
 
+  it('a keyed item the applier no longer applies is removed with its fields, unless another manager owns part of it', async () => {
+    const D = '/apis/apps/v1/namespaces/demo/deployments/r';
+    const deploy = (containers: unknown[]) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'r', namespace: 'demo' },
+      spec: { template: { spec: { containers } } },
+    });
+    await apply(
+      D,
+      deploy([
+        { name: 'a', image: 'a:1' },
+        { name: 'b', image: 'b:1' },
+        { name: 'c', image: 'c:1' },
+      ]),
+      'kindling',
+    );
+    // another manager sets an env var in c: c stays when kindling drops it, with only what the other owns
+    await apply(D, deploy([{ name: 'c', env: [{ name: 'X', value: '1' }] }]), 'other');
+    const r = await apply(D, deploy([{ name: 'a', image: 'a:1' }]), 'kindling');
+    expect(r.status).toBe(200);
+    expect(r.body.spec.template.spec.containers).toEqual([
+      { name: 'a', image: 'a:1' },
+      { name: 'c', env: [{ name: 'X', value: '1' }] },
+    ]);
+  });
+
   it('FieldsV1 round-trips (f: fields, k: keyed items with their "." marker)', () => {
     const set = fieldsOf({
       apiVersion: 'v1',
