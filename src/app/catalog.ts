@@ -32,12 +32,10 @@ export function componentBackupProblems(stack: Stack, c: Component): Problem[] {
           message: `backup "${spec.name}" of "${c.name}" has unknown type "${spec.type}"; types: ${[...SOURCES.keys()].join(', ')}`,
         },
       ];
-    return source
-      .validate(spec, c)
-      .map((p) => ({
-        ...at,
-        message: `backup "${spec.name}" of "${c.name}": ${p.path.join('.')} ${p.message}`,
-      }));
+    return source.validate(spec, c).map((p) => ({
+      ...at,
+      message: `backup "${spec.name}" of "${c.name}": ${p.path.join('.')} ${p.message}`,
+    }));
   });
 }
 
