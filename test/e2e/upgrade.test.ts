@@ -8,8 +8,8 @@
  *   never ready     v3.5.99 (not in the registry): ErrImagePull "not found" at once → rolled back,
  *                   with the forced rollback of the broken pod (kubernetes/kubernetes#67250)
  *   fails verify    a changed tree (--manifests) whose etcd listens for clients on another port
- *                   while its readiness probe only looks at the peer port: Ready, but the Service
- *                   reaches nothing → rolled back
+ *                   while its readiness probe only looks at the peer port (/version): Ready, but the
+ *                   Service reaches nothing → rolled back
  * Blue-green switch and switch-back on the simulation: test/e2e/upgrade-blue-green.test.ts.
  */
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -66,7 +66,13 @@ async function timed(f: () => Promise<UpgradeOutcome>): Promise<UpgradeOutcome &
   return { ...out, ms };
 }
 
-/** A copy of manifests/ whose etcd listens for clients on 2399 and is probed on its peer port only. */
+/**
+ * A copy of manifests/ whose etcd listens for clients on 2399 and is probed on its peer port only
+ * (`/version`, which etcd's peer listener serves; `/health` it does not: checked against etcd 3.4.23
+ * here). Values change only: the API stand-in's server-side apply leaves an emptied map behind when
+ * a manager stops applying a field (`tcpSocket: {}` beside the restored `httpGet`), which a real
+ * API server removes, so a rollback that removes fields does not restore the template here.
+ */
 function brokenTree(): string {
   const tree = mkdtempSync(join(tmpdir(), 'kindling-upgrade-tree-'));
   cpSync(join(REPO, 'manifests'), tree, { recursive: true });
@@ -76,7 +82,7 @@ function brokenTree(): string {
     .replace('value: http://0.0.0.0:2379', 'value: http://0.0.0.0:2399')
     .replace(
       'readinessProbe:\n            httpGet: { path: /health, port: client }',
-      'readinessProbe:\n            tcpSocket: { port: peer }',
+      'readinessProbe:\n            httpGet: { path: /version, port: peer }',
     );
   if (broken === text) throw new Error('the etcd mutation did not apply to base/milvus.yaml');
   writeFileSync(file, broken);
