@@ -249,6 +249,14 @@ export function serverSideApply(
     .map(([, segs]) => segs)
     .sort((a, b) => a.length - b.length);
   for (const segs of stale) remove(object, segs);
+  // a map left empty by a removal goes too (a probe's tcpSocket whose port went), deepest first;
+  // one the config applies comes back in the merge below
+  for (const segs of [...stale].reverse())
+    for (let i = segs.length - 1; i > 0; i--) {
+      const parent = lookup(object, segs.slice(0, i));
+      if (!parent.found || !isMap(parent.value) || Object.keys(parent.value).length) break;
+      remove(object, segs.slice(0, i));
+    }
   const merged = merge(object, strip(config), '') as Obj;
 
   const managedFields = [

@@ -160,6 +160,21 @@ describe('API stand-in: server-side apply field ownership (kube-ssa.ts)', () => 
     ]);
   });
 
+  it('a probe switched from tcpSocket back to httpGet by the same manager has no empty tcpSocket left (a map emptied by removals goes too)', async () => {
+    const D = '/apis/apps/v1/namespaces/demo/deployments/p';
+    const deploy = (readinessProbe: unknown) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'p', namespace: 'demo' },
+      spec: { template: { spec: { containers: [{ name: 'a', image: 'a:1', readinessProbe }] } } },
+    });
+    await apply(D, deploy({ tcpSocket: { port: 'peer' } }), 'kindling');
+    const r = await apply(D, deploy({ httpGet: { path: '/health', port: 'client' } }), 'kindling');
+    expect(r.body.spec.template.spec.containers[0].readinessProbe).toEqual({
+      httpGet: { path: '/health', port: 'client' },
+    });
+  });
+
   it('FieldsV1 round-trips (f: fields, k: keyed items with their "." marker)', () => {
     const set = fieldsOf({
       apiVersion: 'v1',
