@@ -48,7 +48,7 @@ export function registerUpgrade(program: Command): void {
     .option('--verify-timeout <duration>', 'deadline of each check after the upgrade', '2m')
     .option(
       '--keep-blue <duration>',
-      "how long blue is kept after a switch (default: the catalog's upgrade.keepBlue, 1h)",
+      "how long blue is kept after a switch (default: the catalog's upgrade.keepBlue, 1h); after it, the next kindling upgrade finishes the switch",
     )
     .option(
       '--finish-after <duration>',
