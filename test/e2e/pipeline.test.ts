@@ -74,6 +74,8 @@ describeWithSim(
       expect(matched).toBe(total);
       expect(said).not.toMatch(/password authentication failed/);
       expect(r.drill?.code, said).toBe(0);
+      // the printed summary quotes the drill's own count (it once counted output lines: "1 artifacts")
+      expect(summarize(r)).toContain(`, ${total} artifacts re-hashed`);
     });
 
     it('runs within the budget (3 minutes on 2 cores)', () => {

@@ -32,7 +32,10 @@ export function summarize(r: PipelineResult): string {
       `checks: ${r.verify.outputs.passed ?? '?'} passed, ${r.verify.outputs.failed ?? '?'} failed, ${r.verify.outputs.skipped ?? '?'} skipped`,
     );
   if (r.backup) {
-    const artifacts = (r.drill?.stdout.match(/^\s+✓ /gm) ?? []).length;
+    // the drill's own count ("12/12 artifact(s) match the manifest"), not a count of its output lines
+    const artifacts = /(\d+)\/\d+ artifact\(s\) match the manifest/.exec(
+      `${r.drill?.stdout}\n${r.drill?.stderr}`,
+    )?.[1];
     lines.push(
       `backup: ${r.backup.outputs['backup-id'] ?? '-'}, ${bytesOf(r.backup.outputs.bytes)}${artifacts ? `, ${artifacts} artifacts re-hashed` : ''}`,
     );
