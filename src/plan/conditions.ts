@@ -2,6 +2,9 @@
  * Condition and selector helpers with kubectl-wait semantics: condition type and status compare
  * case-insensitively, and a condition observed for an older generation does not count.
  */
+import { type LabelSelector, matches } from '../security/selectors.ts';
+
+export type { LabelSelector };
 
 /** Any object as read from the API: plain JSON (timestamps as ISO strings). */
 // biome-ignore lint/suspicious/noExplicitAny: API objects are open JSON; each rule narrows what it reads
@@ -37,42 +40,17 @@ export function conditionIs(obj: Obj, type: string, status: 'True' | 'False' | '
   return c !== undefined && String(c.status).toLowerCase() === status.toLowerCase();
 }
 
-export interface LabelSelector {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: { key: string; operator: string; values?: string[] }[];
-}
-
 /** Label selector semantics of the API server; an empty selector matches nothing (never "all pods"). */
 export function selectorMatches(
   selector: LabelSelector | undefined,
   labels: Record<string, string> = {},
 ): boolean {
   if (!selector) return false;
-  const ml = Object.entries(selector.matchLabels ?? {});
-  const me = selector.matchExpressions ?? [];
-  if (ml.length === 0 && me.length === 0) return false;
-  for (const [k, v] of ml) if (labels[k] !== v) return false;
-  for (const e of me) {
-    const has = Object.hasOwn(labels, e.key);
-    const values = e.values ?? [];
-    switch (e.operator) {
-      case 'In':
-        if (!has || !values.includes(labels[e.key]!)) return false;
-        break;
-      case 'NotIn':
-        if (has && values.includes(labels[e.key]!)) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
+  // kindling never selects "all pods" with an empty selector; otherwise the API's semantics, shared
+  // with the NetworkPolicy evaluator
+  if (Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0)
+    return false;
+  return matches(selector, labels);
 }
 
 /** Milliseconds since the epoch for an API timestamp (string, or a Date from a typed client model). */
