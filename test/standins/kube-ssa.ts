@@ -18,6 +18,15 @@
  * - list keys from k8s.io/api `core/v1/types.go` (`+listType=map`/`+listMapKey` or the merge key):
  *   containers, initContainers, env, volumes by `name`; container ports by containerPort+protocol;
  *   Service ports by port+protocol; volumeMounts by mountPath.
+ * - Secret `stringData` (kubernetes/kubernetes `pkg/apis/core/v1/conversion.go`
+ *   Convert_v1_Secret_To_core_Secret; `…/managedfields/internal/structuredmerge.go` Apply): the
+ *   merge and the ownership are computed on the v1 objects, then the result is converted to the
+ *   internal type, where each stringData key overwrites data's (base64 on the wire) and stringData
+ *   is gone (core.Secret has no such field: never stored, never read back). So an applier of
+ *   `stringData.K` owns `f:stringData.f:K`, never `f:data.f:K`; its apply overwrites a `data.K`
+ *   another manager owns without a conflict (structured-merge-diff `merge/update.go` compares the v1
+ *   objects: the paths differ), and that manager keeps owning `data.K`; a `stringData.K` the
+ *   applier drops prunes nothing stored, so `data.K` stays (kubernetes/kubernetes#108008).
  * Not modelled: Update-operation managers (the stand-in takes only apply), sets, unions, versions.
  */
 
@@ -207,6 +216,16 @@ export function conflictStatus(conflicts: Conflict[]): Obj {
   };
 }
 
+/** The conversion to the stored Secret: stringData's keys overwrite data's, base64; stringData goes. */
+function foldStringData(secret: Obj): void {
+  if (!isMap(secret.stringData)) return;
+  const data: Obj = isMap(secret.data) ? secret.data : {};
+  for (const [k, v] of Object.entries(secret.stringData))
+    data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+  secret.data = data;
+  delete secret.stringData;
+}
+
 export type ApplyResult = { object: Obj } | { conflict: Obj };
 
 /**
@@ -258,6 +277,7 @@ export function serverSideApply(
       remove(object, segs.slice(0, i));
     }
   const merged = merge(object, strip(config), '') as Obj;
+  if (config.apiVersion === 'v1' && config.kind === 'Secret') foldStringData(merged);
 
   const managedFields = [
     ...others.filter((o) => o.set.size).map((o) => ({ ...o.entry, fieldsV1: toFieldsV1(o.set) })),
