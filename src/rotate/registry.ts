@@ -1,6 +1,7 @@
 import { UsageError } from '../util/errors.ts';
 import { grafanaAdminRotator } from './grafana-admin.ts';
 import { milvusUserRotator } from './milvus-user.ts';
+import { minioRootRotator } from './minio-root.ts';
 import { mysqlUserRotator } from './mysql-user.ts';
 import { nacosUserRotator } from './nacos-user.ts';
 import { postgresRoleRotator } from './postgres-role.ts';
@@ -16,6 +17,7 @@ export const rotators: ReadonlyMap<string, Rotator> = new Map(
     grafanaAdminRotator,
     nacosUserRotator,
     milvusUserRotator,
+    minioRootRotator,
   ].map((r) => [r.type, r]),
 );
 

@@ -112,6 +112,8 @@ export function planRotations(o: RotateOptions): Job[] {
           user,
           spec,
           timeoutMs: o.timeoutMs,
+          key: credentialKey(name, spec.name),
+          secretsFile: o.secretsFile,
           ...(o.publish && spec.secret ? { restartCarries: true } : {}),
         },
         given,

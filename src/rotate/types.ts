@@ -25,6 +25,9 @@ export interface RotatorContext {
    * ConfigMap mount).
    */
   restartCarries?: boolean;
+  /** Where this rotation's state lives: its key in the secrets file, and the file (for messages that point there). */
+  key?: string;
+  secretsFile?: string;
 }
 
 /** How one kind of service changes a password. One file per type, registered in registry.ts. */
