@@ -13,6 +13,7 @@ import { apiError, connectionCause, describeApiError, isImmutableJobTemplate } f
 import type { CacheOptions } from './informer.ts';
 import { checkPermissions, deployNeeds, type Need } from './permissions.ts';
 import { checkApiReachable } from './reach.ts';
+import { keepRotatedKeys, keptNote, secretReadNeeds } from './secret-keep.ts';
 import { ClusterWatch, waitForComponent } from './wait.ts';
 
 export type ComponentState = 'ready' | 'failed' | 'skipped' | 'applied';
@@ -65,7 +66,11 @@ export async function deployPlan(plan: Plan, client: KubeClient, opts: DeployOpt
   // one bounded GET /version first: a black-holed server would otherwise cost every request's timeout
   await checkApiReachable(client.kc);
   if (opts.checkPermissions !== false) {
-    const needs = [...deployNeeds(plan, { dryRun: opts.dryRun }), ...(opts.extraNeeds ?? [])];
+    const needs = [
+      ...deployNeeds(plan, { dryRun: opts.dryRun }),
+      ...secretReadNeeds(plan),
+      ...(opts.extraNeeds ?? []),
+    ];
     for (const w of await checkPermissions(client, needs)) {
       warnings.push(w);
       log('(permissions)', `warning: ${w}`);
@@ -86,14 +91,17 @@ export async function deployPlan(plan: Plan, client: KubeClient, opts: DeployOpt
       log('(shared)', note);
       continue;
     }
-    await client.apply(o, { dryRun: opts.dryRun }).catch((err) => {
+    const fail = (err: unknown) => {
       const cause = apiError(err).code === undefined ? connectionCause(err) : undefined;
       if (cause)
         throw new FailedError(
           `cannot reach the Kubernetes API server at ${client.kc.getCurrentCluster()?.server}: ${cause}`,
         );
       throw new Error(`applying ${objectKey(o)} failed: ${describeApiError(err)}`);
-    });
+    };
+    const keep = await keepingRotated(client, o).catch(fail);
+    if (keep.note) log('(shared)', keep.note);
+    await client.apply(keep.object, { dryRun: opts.dryRun }).catch(fail);
     log('(shared)', `applied ${objectKey(o)}${opts.dryRun ? ' (dry run)' : ''}`);
   }
   const watch = opts.dryRun ? undefined : new ClusterWatch(client, opts.cache);
@@ -119,7 +127,12 @@ export async function deployPlan(plan: Plan, client: KubeClient, opts: DeployOpt
         continue;
       }
       try {
-        const replaced = await applyOrReplace(client, o, opts);
+        const keep = await keepingRotated(client, o);
+        if (keep.note) {
+          base.notes.push(keep.note);
+          log(c.name, keep.note);
+        }
+        const replaced = await applyOrReplace(client, keep.object, opts);
         if (replaced) base.notes.push(replaced);
         log(c.name, replaced ?? `applied ${objectKey(o)}${opts.dryRun ? ' (dry run)' : ''}`);
       } catch (err) {
@@ -203,6 +216,21 @@ export async function deployPlan(plan: Plan, client: KubeClient, opts: DeployOpt
     warnings: [...warnings, ...(watch?.degraded ?? [])],
     ...(watch && opts.keepWatch ? { watch } : {}),
   };
+}
+
+/**
+ * A Secret as deploy should apply it: the live one read, and the keys `kindling rotate` set left
+ * out, so the rotated values stay (decision and sources: secret-keep.ts). Other kinds as written.
+ */
+async function keepingRotated(
+  client: KubeClient,
+  o: Plan['shared'][number],
+): Promise<{ object: Plan['shared'][number]; note?: string }> {
+  if (o.apiVersion !== 'v1' || o.kind !== 'Secret') return { object: o };
+  const live = await client.read('v1', 'Secret', o.metadata.namespace, o.metadata.name);
+  const { object, kept } = keepRotatedKeys(o, live);
+  const note = keptNote(o.metadata.name, kept);
+  return { object: object as Plan['shared'][number], ...(note ? { note } : {}) };
 }
 
 /** The namespaces the plan writes to that the cluster does not have. */
