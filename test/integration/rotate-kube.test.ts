@@ -51,6 +51,9 @@ describe('rotation on target kube: decisions (pure)', () => {
       'nacos-mysql/nacos-user': ['StatefulSet/nacos', 'StatefulSet/nacos-mysql'],
       'nacos/nacos-user': [],
       'milvus/root': ['StatefulSet/milvus'],
+      // MinIO itself (envFrom) and its S3 clients; the minio-buckets Job reads it too, but a Job is
+      // not rollout-restarted (kubectl objectrestarter.go): its next pod reads the Secret as it starts
+      'minio/root': ['StatefulSet/elasticsearch', 'StatefulSet/milvus', 'StatefulSet/minio'],
       'grafana/admin': ['Deployment/grafana'],
     });
   }, 60_000);
