@@ -5,11 +5,12 @@
  * and answers the probes and checks through the protocol-faithful handlers of
  * test/standins/http-services.ts. `node standin.ts <kind>`.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer as createHttp } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { parse } from 'yaml';
 import { startStandIn } from '../../standins/http-services.ts';
+import { startSignedS3 } from '../../standins/s3-sigv4.ts';
 
 const kind = process.argv[2];
 const env = process.env;
@@ -122,26 +123,23 @@ async function milvus(): Promise<void> {
 
 async function minio(): Promise<void> {
   // minio/minio `server DIR --console-address :9001`: the S3 API on :9000 is a real S3 server
-  // (s3rver) over DIR; /minio/health/* answered as MinIO does (readiness.md); the console answers 200.
+  // (s3rver) over DIR behind MinIO's request authentication (test/standins/s3-sigv4.ts: SigV4
+  // checked against the root credentials MinIO reads at start from MINIO_ROOT_USER /
+  // MINIO_ROOT_PASSWORD, minio/minio cmd/common-main.go loadRootCredentials); /minio/health/* is
+  // unauthenticated and answered as MinIO does (readiness.md); the console answers 200.
   const args = process.argv.slice(3);
   const dir = args[args.indexOf('server') + 1] ?? '/data';
-  mkdirSync(`${dir}/.s3rver`, { recursive: true });
-  const pkg = 's3rver'; // untyped package
-  const { default: S3rver } = await import(pkg);
-  // MinIO's root credentials are the server's keys (s3rver knows only its own S3RVER pair otherwise)
-  const accountModule = 's3rver/lib/models/account.js';
-  const { default: account } = await import(accountModule);
-  if (env.MINIO_ROOT_USER && env.MINIO_ROOT_PASSWORD)
-    account.DUMMY_ACCOUNT.createKeyPair(env.MINIO_ROOT_USER, env.MINIO_ROOT_PASSWORD);
-  const inner = 9002;
-  await new S3rver({ port: inner, address: '127.0.0.1', directory: `${dir}/.s3rver`, silent: true }).run();
-  await startStandIn('minio', {
+  const health = await startStandIn('minio', { listen: { host: '127.0.0.1', port: 9003 } });
+  await startSignedS3({
+    dir: `${dir}/.s3rver`,
+    env,
+    innerPort: 9002,
     listen: { host: '0.0.0.0', port: 9000 },
-    s3Upstream: `http://127.0.0.1:${inner}`,
+    open: { prefix: '/minio/health/', upstream: health.url },
   });
   const consolePort = Number((args[args.indexOf('--console-address') + 1] ?? ':9001').split(':').pop());
   createHttp((_q, r) => r.end('MinIO Console')).listen(consolePort, '0.0.0.0');
-  log(`minio stand-in: S3 API on 9000 (s3rver over ${dir}), console on ${consolePort}`);
+  log(`minio stand-in: S3 API on 9000 (s3rver over ${dir}, SigV4 checked), console on ${consolePort}`);
 }
 
 const mains: Record<string, () => Promise<void>> = { nacos, milvus, minio };
