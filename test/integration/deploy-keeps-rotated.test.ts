@@ -10,6 +10,7 @@ import { deployPlan } from '../../src/kube/deploy.ts';
 import { COMPONENT_LABEL } from '../../src/manifests/ownership.ts';
 import { type KubeObject, renderSizing } from '../../src/manifests/render.ts';
 import { buildPlan } from '../../src/plan/order.ts';
+import { deploySummary, deployTable } from '../../src/report/deploy-summary.ts';
 import { ROTATE_FIELD_MANAGER, secretKeyApply } from '../../src/rotate/kube.ts';
 import { ExitCode, exitCodeOf } from '../../src/util/errors.ts';
 import { KubeApiStandin } from '../standins/kube-api.ts';
@@ -87,6 +88,9 @@ describe('deploy after kindling rotate keeps the rotated Secret key (API stand-i
     const note = `Secret redis-secret: kept REDIS_PASSWORD (rotated by kindling-rotate at ${rotatedAt})`;
     expect(second.components.find((c) => c.name === 'redis')!.notes).toEqual([note]);
     expect(lines).toContain(`[redis] ${note}`);
+    // the CLI's table and the deploy action's job summary carry the component's notes
+    expect(deployTable(second.components)).toContain(note);
+    expect(deploySummary(second.components)).toContain(note);
     expect(JSON.stringify(second)).not.toContain(ROTATED);
     expect(lines.join('\n')).not.toContain(ROTATED);
     // deploy owns EXTRA only now; the rotation still owns its key
