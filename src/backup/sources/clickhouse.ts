@@ -3,7 +3,7 @@
  * Native format (`SELECT * … FORMAT Native`, restored with `INSERT … FORMAT Native`), through the
  * HTTP interface only. Native is ClickHouse's own columnar wire format, exact for every type and
  * read and written by the old 18.16 server our machines have as well as the pinned 24.8 (which
- * also has `BACKUP … TO S3`; that variant is not built: it cannot be tested here).
+ * also has `BACKUP … TO S3`: type clickhouse-server-backup, which reuses listTables/fingerprintOf).
  *
  * ClickHouse has no multi-table transactions: each table is read as of its own query. Data is
  * read with `wait_end_of_query=1`, so a query failing half-way is an HTTP error, not a truncated
@@ -45,7 +45,7 @@ export function restoreOrder(tables: readonly TableInfo[]): TableInfo[] {
   return [...tables.filter((t) => !isView(t)), ...tables.filter(isView)];
 }
 
-async function listTables(
+export async function listTables(
   base: URL,
   databases: 'all' | readonly string[],
 ): Promise<Omit<TableInfo, 'create' | 'rows'>[]> {
@@ -91,7 +91,7 @@ async function pump(
   }
 }
 
-async function fingerprintOf(base: URL, tables: readonly TableInfo[]): Promise<Fingerprint> {
+export async function fingerprintOf(base: URL, tables: readonly TableInfo[]): Promise<Fingerprint> {
   const out: Fingerprint = new Map();
   const present = new Set(
     tsvRows(

@@ -1,5 +1,6 @@
 import type { BackupSource } from '../types.ts';
 import { clickhouseSource } from './clickhouse.ts';
+import { clickhouseServerBackupSource } from './clickhouse-server-backup.ts';
 import { elasticsearchSnapshotSource } from './elasticsearch-snapshot.ts';
 import { etcdSnapshotSource } from './etcd-snapshot.ts';
 import { mysqlSource } from './mysql.ts';
@@ -18,6 +19,7 @@ export const SOURCES: ReadonlyMap<string, BackupSource> = new Map(
     elasticsearchSnapshotSource,
     mysqlSource,
     clickhouseSource,
+    clickhouseServerBackupSource,
   ].map((s) => [s.type, s]),
 );
 // a sequence runs other types' parts: it looks them up here, at call time
