@@ -201,5 +201,41 @@ describeWithSim(
       expect(stale.out).toMatch(/rejected the credentials \(SignatureDoesNotMatch\)/);
       expect(stale.out).not.toContain(SEED);
     }, 300_000);
+
+    it('a crash right after setSecret (Secret applied, MinIO restarted on the pending key) resumes: the next run tests and finishes it, the previous key refused', async () => {
+      const previous = secretValue('MINIO_ROOT_PASSWORD');
+      const secrets = join(dir, 'rotated-minio-crash.json');
+      const req = {
+        catalog: join(REPO, 'manifests/stack.yaml'),
+        components: 'minio',
+        target: 'kube',
+        endpoints: [],
+        writeSecrets: secrets,
+        timeout: '10s',
+        readyTimeout: '120s',
+        kubeconfig,
+      };
+      await expect(
+        rotateStack(req, {
+          afterStep: (step) => {
+            if (step === 'setSecret') throw new Error('injected crash after setSecret');
+          },
+        }),
+      ).rejects.toThrow(/injected crash after setSecret/);
+      const state = readSecretsFile(secrets).credentials['minio/root']!;
+      expect(state).toMatchObject({ step: 'setSecret', current: previous });
+      const pending = state.pending!;
+      expect(secretValue('MINIO_ROOT_PASSWORD')).toBe(pending);
+      // in between, MinIO takes the key the file holds as pending
+      expect(await login('minioadmin', pending)).toMatch(/^accepted/);
+      const out: string[] = [];
+      const results = await rotateStack(req, { log: (l) => out.push(l) });
+      expect(
+        results.map((r) => [r.outcome, r.resumed, r.steps, r.oldRejected]),
+        out.join('\n'),
+      ).toEqual([['rotated', true, ['testSecret', 'finishSecret'], true]]);
+      expect(await login('minioadmin', previous)).toBe('SignatureDoesNotMatch');
+      for (const v of [pending, previous]) expect(out.join('\n')).not.toContain(v);
+    }, 300_000);
   },
 );
