@@ -53,6 +53,18 @@ describeWithSim(
         expect(`${x.status} ${x.check}: ${x.message}`).toMatch(/^skip metric-[a-z-]+: .*prometheus/);
     });
 
+    it('the NetworkPolicy step: the catalog edge network-probes.ts names connects, the unlabelled pod is refused after nc -w 3; printed in the summary', () => {
+      const netpol = step('netpol');
+      expect(netpol?.ok, netpol?.detail).toBe(true);
+      const [, allowedMs, deniedMs] =
+        /^nacos -> nacos-mysql:3306 connected \(nc exit 0, (\d+) ms\); \(unlabelled pod\) -> nacos-mysql:3306 refused \(nc exit 1, (\d+) ms\)$/.exec(
+          netpol!.detail,
+        ) ?? [];
+      expect(Number(allowedMs), netpol!.detail).toBeGreaterThan(0);
+      expect(Number(deniedMs)).toBeGreaterThanOrEqual(3000); // dropped, not reset: nc waited its 3 s
+      expect(summarize(r)).toMatch(/✓ netpol .* s {2}nacos -> nacos-mysql:3306 connected/);
+    });
+
     it('backup into the in-cluster MinIO writes every component of the selection', () => {
       expect(r.backup?.code).toBe(0);
       expect(r.backup?.outputs['backup-id']).toMatch(/^\d{8}T\d{6}Z-/);
@@ -107,6 +119,7 @@ describeWithSim(
         'validate:true',
         'deploy:true',
         'verify:true',
+        'netpol:true',
         'minio:true',
         'backup:true',
         'drill:true',

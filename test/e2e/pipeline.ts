@@ -5,6 +5,8 @@
  *   validate  kindling validate --format github
  *   deploy    actions/deploy (cluster: existing here — the kind cluster is the simulation), sizing kind
  *   verify    actions/verify, target kube, JSON + JUnit into the diagnostics directory
+ *   netpol    node scripts/network-probes.ts, then one busybox `nc` pod per probe: the catalog edge
+ *             connects, the unlabelled pod is refused (netpol-probe.ts)
  *   minio     the in-cluster MinIO's credentials from minio-secret and a port-forward to it
  *   backup    actions/backup into s3://backups/pr-drill/<run> on that MinIO
  *   scratch   a scratch PostgreSQL (the workflow `docker run`s the cluster's image; here the
@@ -20,7 +22,9 @@ import { join } from 'node:path';
 import { REPO } from '../actions-entry/run-action.ts';
 import { type RunningPostgres, startPostgres } from '../harness/services.ts';
 import { SimCluster, type SimOptions } from '../sim/cluster.ts';
+import { pinnedImages } from '../sim/images.ts';
 import { type EntryRun, resolveEntry, runEntry } from './action-entry.ts';
+import { networkProbes, PROBE_IMAGE, probe, probeFailure, probeToolMissing } from './netpol-probe.ts';
 
 export interface Step {
   name: string;
@@ -181,7 +185,11 @@ export async function runPipeline(opts: PipelineOptions = {}): Promise<PipelineR
       return result;
   }
 
-  const sim = await new SimCluster(opts.sim).start();
+  // the stack's pinned images and the workflow's probe pods' busybox
+  const sim = await new SimCluster({
+    ...opts.sim,
+    images: [...(opts.sim?.images ?? pinnedImages(REPO)), PROBE_IMAGE],
+  }).start();
   let scratch: RunningPostgres | undefined;
   try {
     const kubeconfig = join(work, 'kubeconfig');
@@ -253,6 +261,11 @@ export async function runPipeline(opts: PipelineOptions = {}): Promise<PipelineR
       `failed=${verify.outputs.failed ?? '?'} passed=${verify.outputs.passed ?? '?'}`,
     );
     if (!verified && !opts.continueAfterVerify) return result;
+
+    // NetworkPolicies: one catalog edge allowed, an unlabelled pod refused (the workflow's probe step)
+    t = Date.now();
+    const netpol = await networkAssertion(sim, result.components);
+    if (!step('netpol', netpol.ok, Date.now() - t, netpol.detail)) return result;
 
     // expose the in-cluster MinIO (the workflow: kubectl get secret + kubectl port-forward svc/minio)
     t = Date.now();
@@ -347,6 +360,33 @@ export async function runPipeline(opts: PipelineOptions = {}): Promise<PipelineR
     await scratch?.stop();
     await sim.stop();
   }
+}
+
+/** The workflow's probe loop: each probe's verdict and time, or the first failures. */
+async function networkAssertion(
+  sim: SimCluster,
+  components: readonly string[],
+): Promise<{ ok: boolean; detail: string }> {
+  const missing = probeToolMissing();
+  if (missing) return { ok: false, detail: missing };
+  let probes: Awaited<ReturnType<typeof networkProbes>>;
+  try {
+    probes = await networkProbes(components);
+  } catch (err) {
+    return { ok: false, detail: `network-probes.ts: ${(err as Error).message.split('\n')[0]}` };
+  }
+  const said: string[] = [];
+  const failures: string[] = [];
+  for (const [i, p] of probes.entries()) {
+    const r = await probe(sim, 'voiceassistant-infra', p, i + 1);
+    const failure = probeFailure(p, r, i + 1);
+    if (failure) failures.push(failure);
+    said.push(
+      `${p.as} -> ${p.host}:${p.port} ${p.expect === 'allowed' ? 'connected' : 'refused'} (nc exit ${r.result || '-'}, ${r.ms} ms)`,
+    );
+  }
+  if (probes.length !== 2) failures.push(`expected 2 network probes, ran ${probes.length}`);
+  return failures.length ? { ok: false, detail: failures.join('; ') } : { ok: true, detail: said.join('; ') };
 }
 
 const lastLine = (s: string) => s.trim().split('\n').pop() ?? '';
