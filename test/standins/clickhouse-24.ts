@@ -16,9 +16,13 @@
  *   `name` with the secret shown as '[HIDDEN]' (src/Backups/BackupInfo.cpp toStringForLogging,
  *   src/Parsers/FunctionSecretArgumentsFinder.h);
  * - the backup is real objects written into the S3 server the URL names, path-style, with the
- *   key and secret given, `.backup` (the listing) last, under the URL's path; an S3 error fails the
- *   operation with `Code: 499 … (S3_ERROR)`; a backup into a prefix that holds one fails with
- *   `Code: 598 … (BACKUP_ALREADY_EXISTS)` (docs/en/operations/backup.md);
+ *   key and secret given, under the URL's path: a `.lock` first, removed at the end, the `.backup`
+ *   listing (name, size, checksum per file; num_files = its entries, total_size = their sizes)
+ *   written last, everything removed again when the backup fails; a prefix that holds a `.backup`
+ *   fails with `Code: 598 … (BACKUP_ALREADY_EXISTS)`; RESTORE without `.backup` fails
+ *   BACKUP_NOT_FOUND (src/Backups/BackupImpl.cpp: createLockFile, writeBackupMetadata,
+ *   checkBackupDoesntExist, readBackupMetadata, removeAllFilesAfterFailure); an S3 error fails the
+ *   operation with `Code: 499 … (S3_ERROR)`;
  * - JSONEachRow quotes UInt64 values (`output_format_json_quote_64bit_integers`, default 1);
  *   TabSeparated escapes \\ \t \n \' (docs "TabSeparated").
  *
@@ -279,6 +283,7 @@ export class ClickHouse24Standin {
     for (const d of dbs) this.db(d);
     const s3 = this.s3Of(args);
     const op = this.start_(s3.name, 'CREATING_BACKUP');
+    const written: string[] = [];
     // a snapshot of the data as the statement ran
     const snapshot = dbs.map((d) => [d, structuredClone([...this.db(d)])] as const);
     setTimeout(async () => {
@@ -286,6 +291,8 @@ export class ClickHouse24Standin {
         const root = s3.prefix;
         if (await s3.store.head(s3.bucket, `${root}/.backup`))
           throw new ChError(598, 'BACKUP_ALREADY_EXISTS', `Backup ${s3.name} already exists`);
+        await s3.store.putText(s3.bucket, `${root}/.lock`, op.id, 'text/plain');
+        written.push(`${root}/.lock`);
         const files: { name: string; text: string }[] = [];
         for (const [d, tables] of snapshot) {
           files.push({ name: `metadata/${d}.sql`, text: `CREATE DATABASE \`${d}\` ENGINE = Atomic` });
@@ -299,8 +306,10 @@ export class ClickHouse24Standin {
               files.push({ name: `data/${d}/${t}/all_1_1_0/data.tsv`, text: rowsText(info.rows) });
           }
         }
-        for (const f of files)
+        for (const f of files) {
           await s3.store.putText(s3.bucket, `${root}/${f.name}`, f.text, 'application/octet-stream');
+          written.push(`${root}/${f.name}`);
+        }
         const listing = files
           .map(
             (f) =>
@@ -313,11 +322,14 @@ export class ClickHouse24Standin {
           `<config><version>1</version><contents>${listing}</contents></config>`,
           'application/xml',
         );
+        await s3.store.deleteKeys(s3.bucket, [`${root}/.lock`]);
         op.numFiles = files.length;
         op.totalSize = files.reduce((n, f) => n + Buffer.byteLength(f.text), 0);
         op.status = 'BACKUP_CREATED';
       } catch (err) {
         this.fail(op, 'BACKUP_FAILED', err);
+        // a failed backup removes what it wrote (BackupImpl::removeAllFilesAfterFailure)
+        await s3.store.deleteKeys(s3.bucket, written).catch(() => {});
       }
     }, this.workDelayMs);
     return `${op.id}\t${op.status}\n`;

@@ -21,6 +21,10 @@
  * registers the secret so its own output masks it, and never sends BACKUP to a server without it (an
  * old server's syntax error would echo the statement).
  *
+ * A complete backup is marked by its `.backup` file, written last (src/Backups/BackupImpl.cpp
+ * writeBackupMetadata; RESTORE refuses a prefix without it, BACKUP one with it), so kindling
+ * requires it in the listing.
+ *
  * The server needs an S3 URL IT can reach: the catalog names that endpoint (`s3:`) — on target kube
  * the in-cluster Service address and the Secret's keys, on target local `--endpoint
  * COMPONENT.ENDPOINT=http://KEY:SECRET@HOST:PORT`. It must be the store's server: after the backup
