@@ -245,6 +245,30 @@ describeWithServices(
           ],
           env,
         );
+      // a target server whose S3 endpoint is not the store cannot read the backup: refused before RESTORE
+      const elsewhere = await kindling(
+        [
+          'restore',
+          '--backup',
+          id,
+          '--components',
+          'clickhouse',
+          '--target',
+          'local',
+          '--endpoint',
+          `clickhouse=${target.url}`,
+          '--endpoint',
+          s3For(other.endpoint),
+          ...store(),
+          '--clean',
+        ],
+        env,
+      );
+      expect(elsewhere.code).toBe(1);
+      expect(elsewhere.stderr).toMatch(
+        /the ClickHouse server cannot read chs\/[^ ]+\/clickhouse\/native\/\.backup through endpoint "backup-s3"/,
+      );
+      expect(target.statements.some((s) => s.startsWith('RESTORE ') || s.startsWith('DROP '))).toBe(false);
       const refused = await restore();
       expect(refused.code).toBe(1);
       expect(refused.stderr).toMatch(/database analytics already exists; restore with --clean/);
@@ -261,23 +285,45 @@ describeWithServices(
       expect(target.databases.get('analytics_copy')!.get('events')!.rows).toHaveLength(300);
     }, 60_000);
 
-    it("stand-in for ClickHouse 24.8: BACKUP_FAILED fails the backup with the server's error text (S3 refused the key) and no manifest", async () => {
-      const r = await kindling(backupArgs(src, s3For(s3.endpoint, 'WRONGKEY')), env);
+    it("stand-in for ClickHouse 24.8: BACKUP_FAILED fails the backup with the server's error text and no manifest (the S3 server dies mid-backup)", async () => {
+      const own = await startS3({ buckets: ['backups'] });
+      const ch = await standin();
+      seed(ch);
+      ch.workDelayMs = 1500;
+      const args = backupArgs(ch, s3For(own.endpoint)).map((a) => (a === s3.endpoint ? own.endpoint : a));
+      const running = kindling(args, env);
+      // once the BACKUP statement is in (the marker check passed), the S3 server goes away
+      for (let i = 0; i < 200 && !ch.statements.some((x) => x.startsWith('BACKUP ')); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      await own.stop();
+      const r = await running;
       expect(r.code).toBe(1);
       noSecrets(r);
       expect(r.stderr).toMatch(
         /backup [0-9a-f-]{36} ended BACKUP_FAILED: Code: 499\. DB::Exception: .*\(S3_ERROR\) \(version 24\.8\.4\.13 \(official build\)\)/,
       );
       expect(r.stderr).toMatch(/no manifest was written/);
-    }, 60_000);
+    }, 90_000);
 
-    it('stand-in for ClickHouse 24.8: a server-side S3 endpoint that is not the store fails the backup naming both', async () => {
-      const r = await kindling(backupArgs(src, s3For(other.endpoint)), env);
-      expect(r.code).toBe(1);
-      expect(r.stderr).toContain(
-        `created in http://${new URL(other.endpoint).host}, but the store ${s3.endpoint} has no`,
-      );
-      expect(r.stderr).toMatch(/endpoint "backup-s3" must be the store's own S3 server/);
+    it("stand-in for ClickHouse 24.8: keys the S3 server refuses, or an S3 server that is not the store, fail before BACKUP is sent (the server cannot read the run's marker)", async () => {
+      for (const [endpoint, why] of [
+        [s3For(s3.endpoint, 'WRONGKEY'), /Code: 499\. DB::Exception: .*\(S3_ERROR\)/],
+        [s3For(other.endpoint), /Code: 499\. DB::Exception: .*\(S3_ERROR\)/],
+      ] as const) {
+        const before = src.statements.length;
+        const r = await kindling(backupArgs(src, endpoint), env);
+        expect(r.code).toBe(1);
+        noSecrets(r);
+        expect(r.stderr).toMatch(
+          /the ClickHouse server cannot read chs\/[^ ]+\/in-progress\.json through endpoint "backup-s3" \(http:\/\/127\.0\.0\.1:\d+\)/,
+        );
+        expect(r.stderr).toMatch(why);
+        expect(r.stderr).toMatch(
+          /it must reach the store's own S3 server \(http:\/\/127\.0\.0\.1:\d+\) with those keys; nothing was backed up/,
+        );
+        expect(src.statements.slice(before).some((x) => x.startsWith('BACKUP '))).toBe(false);
+      }
+      expect(await listKeys(s3Client(other.endpoint), 'backups')).toEqual([]);
     }, 60_000);
 
     it('stand-in for ClickHouse 24.8: on target local without --endpoint clickhouse.backup-s3 the backup fails saying which URL the server needs (nothing sent)', async () => {
@@ -375,12 +421,12 @@ describeWithServices(
     let s3: RunningS3;
     beforeAll(async () => {
       [ch, s3] = await Promise.all([startClickHouse(), startS3({ buckets: ['backups'] })]);
-    // the database exists, so only the gate stands between 18.16 and the BACKUP statement
-    const r = await fetch(`${ch.url}/?query=${encodeURIComponent('CREATE DATABASE analytics')}`, {
-      method: 'POST',
-      signal: AbortSignal.timeout(10_000),
-    });
-    if (r.status !== 200) throw new Error(`CREATE DATABASE: ${await r.text()}`);
+      // the database exists, so only the gate stands between 18.16 and the BACKUP statement
+      const r = await fetch(`${ch.url}/?query=${encodeURIComponent('CREATE DATABASE analytics')}`, {
+        method: 'POST',
+        signal: AbortSignal.timeout(10_000),
+      });
+      if (r.status !== 200) throw new Error(`CREATE DATABASE: ${await r.text()}`);
     }, 60_000);
     afterAll(async () => {
       await Promise.all([ch?.stop(), s3?.stop()]);

@@ -23,6 +23,8 @@
  *   BACKUP_NOT_FOUND (src/Backups/BackupImpl.cpp: createLockFile, writeBackupMetadata,
  *   checkBackupDoesntExist, readBackupMetadata, removeAllFilesAfterFailure); an S3 error fails the
  *   operation with `Code: 499 … (S3_ERROR)`;
+ * - `s3(url, key, secret, 'RawBLOB', 'data String')` reads one object as a String (docs "s3 Table
+ *   Function", "Formats: RawBLOB"); a missing object or a refused key is `Code: 499 … (S3_ERROR)`;
  * - JSONEachRow quotes UInt64 values (`output_format_json_quote_64bit_integers`, default 1);
  *   TabSeparated escapes \\ \t \n \' (docs "TabSeparated").
  *
@@ -148,7 +150,7 @@ export class ClickHouse24Standin {
   }
 
   /** The statements answered, each a pattern and its answer (anything else: NOT_IMPLEMENTED). */
-  private routes(): [RegExp, (m: RegExpMatchArray) => string][] {
+  private routes(): [RegExp, (m: RegExpMatchArray) => string | Promise<string>][] {
     const sorted = <T>(m: Map<string, T>) => [...m].sort(([a], [b]) => a.localeCompare(b));
     return [
       [/^SELECT version\(\) FORMAT TabSeparated$/, () => `${STANDIN_VERSION}\n`],
@@ -232,6 +234,10 @@ export class ClickHouse24Standin {
           return '';
         },
       ],
+      [
+        /^SELECT length\(data\) FROM s3\((.*), 'RawBLOB', 'data String'\) FORMAT TabSeparated$/,
+        (m) => this.readBlob(literals(m[1]!)),
+      ],
       [/^BACKUP (.+) TO S3\((.*)\) ASYNC$/, (m) => this.backup(m[1]!, literals(m[2]!))],
       [/^RESTORE (.+) FROM S3\((.*)\) ASYNC$/, (m) => this.restore(m[1]!, literals(m[2]!))],
     ];
@@ -262,6 +268,17 @@ export class ClickHouse24Standin {
       timeoutMs: 5_000,
     });
     return { store, bucket: bucket!, prefix: rest.join('/'), name: `S3('${url}', '${key}', '[HIDDEN]')` };
+  }
+
+  /** The `s3` table function reading one object as RawBLOB; S3 errors are S3_ERROR. */
+  private async readBlob(args: string[]): Promise<string> {
+    const s3 = this.s3Of(args);
+    const text = await s3.store.getText(s3.bucket, s3.prefix).catch((err: Error) => {
+      throw new ChError(499, 'S3_ERROR', err.message.split('\n')[0]!);
+    });
+    if (text === undefined)
+      throw new ChError(499, 'S3_ERROR', `The specified key does not exist: ${s3.prefix}`);
+    return `${Buffer.byteLength(text)}\n`;
   }
 
   private start_(name: string, status: string): Operation {

@@ -33,10 +33,11 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { BackupSpec, Component, Endpoint } from '../../catalog/types.ts';
+import type { S3Store } from '../../store/s3.ts';
 import { formatDuration, parseDuration } from '../../util/duration.ts';
 import { FailedError, UsageError } from '../../util/errors.ts';
 import { addSecret } from '../../util/redact.ts';
-import type { ArtifactRecord } from '../manifest.ts';
+import { type ArtifactRecord, inProgressKey } from '../manifest.ts';
 import type { BackupSource, Fingerprint, ParamProblem, TargetAccess } from '../types.ts';
 import { fingerprintOf, listTables, type TableInfo } from './clickhouse.ts';
 import { chIdent, chLiteral, clickhouseText, tsvRows } from './clickhouse-http.ts';
@@ -159,7 +160,7 @@ async function requireBackupStatement(base: URL, version: string, component: str
   ).trim();
   if (n === '0')
     throw new FailedError(
-      `${component}: ClickHouse ${version} at ${base.origin} has no BACKUP statement (no system.backups table; BACKUP/RESTORE came with ClickHouse 22): back this server up with the portable backup type "clickhouse" (schemas and rows over the HTTP interface) instead of ${TYPE}`,
+      `${component}: ClickHouse ${version} at ${base.origin} has no BACKUP statement (no system.backups table; BACKUP/RESTORE is a ClickHouse 22.x feature): back this server up with the portable backup type "clickhouse" (schemas and rows over the HTTP interface) instead of ${TYPE}`,
     );
 }
 
@@ -233,6 +234,42 @@ async function databasesOf(base: URL, s: Settings): Promise<string[]> {
   }
   if (found.length === 0) throw new FailedError('the server has no databases to back up');
   return found;
+}
+
+/**
+ * Can the SERVER read this object of the store? It reads it with the `s3` table function —
+ * `s3(url, key, secret, format, structure)` (ClickHouse docs, "s3 Table Function"; RawBLOB reads
+ * the whole object as one String, docs "Formats") — and the length must be the store's. Before a
+ * backup on this run's in-progress marker (so nothing is written into a bucket kindling cannot
+ * see), before a restore on the backup's `.backup`. Returns the problem, or undefined.
+ */
+async function serverReadsStoreObject(
+  base: URL,
+  s3: ServerS3,
+  store: S3Store,
+  bucket: string,
+  key: string,
+  expected: number | undefined,
+  endpointName: string,
+): Promise<string | undefined> {
+  const url = s3Url(s3.origin, bucket, key);
+  let seen: string;
+  try {
+    seen = (
+      await clickhouseText(base, '', {
+        body: Readable.from([
+          Buffer.from(
+            `SELECT length(data) FROM s3(${chLiteral(url)}, ${chLiteral(s3.accessKeyId)}, ${chLiteral(s3.secretAccessKey)}, 'RawBLOB', 'data String') FORMAT TabSeparated`,
+          ),
+        ]),
+      })
+    ).trim();
+  } catch (err) {
+    return `the ClickHouse server cannot read ${key} through endpoint "${endpointName}" (${s3.origin}): ${(err as Error).message} — it must reach the store's own S3 server (${store.where}) with those keys`;
+  }
+  if (expected === undefined || seen !== String(expected))
+    return `the ClickHouse server reads ${key} through endpoint "${endpointName}" (${s3.origin}) as ${seen || 'nothing'} byte(s), the store ${store.where} as ${expected ?? 'missing'}: they are not the same S3 server`;
+  return undefined;
 }
 
 /** Runs an ASYNC BACKUP/RESTORE (statement in the POST body) and returns its operation id. */
@@ -354,6 +391,17 @@ export const clickhouseServerBackupSource: BackupSource = {
       table,
       engine,
     }));
+    const marker = inProgressKey(ctx.location, ctx.backupId);
+    const unreadable = await serverReadsStoreObject(
+      base,
+      s3,
+      ctx.store,
+      ctx.location.bucket,
+      marker,
+      (await ctx.store.head(ctx.location.bucket, marker))?.size,
+      s.s3,
+    );
+    if (unreadable) throw new FailedError(`${unreadable}; nothing was backed up`);
     const prefix = ctx.keyFor(ctx.spec.name);
     const url = s3Url(s3.origin, ctx.location.bucket, prefix);
     ctx.log(`BACKUP DATABASE ${databases.join(', ')} TO S3('${url}', …) ASYNC`);
@@ -418,12 +466,24 @@ export const clickhouseServerBackupSource: BackupSource = {
     const meta = metaOf(ctx.record);
     const base = await endpointUrl(ctx.target, ctx.component, ctx.spec);
     const version = await serverVersion(base);
+    let s3: ServerS3;
     try {
       await requireBackupStatement(base, version, ctx.component.name);
-      await serverS3(ctx.target, ctx.component, ctx.spec);
+      s3 = await serverS3(ctx.target, ctx.component, ctx.spec);
     } catch (err) {
       return [(err as Error).message];
     }
+    const listing = ctx.record.artifacts.find((a) => a.key === `${meta.s3Prefix}/.backup`);
+    const unreadable = await serverReadsStoreObject(
+      base,
+      s3,
+      ctx.store,
+      ctx.location.bucket,
+      `${meta.s3Prefix}/.backup`,
+      listing?.bytes,
+      serverBackupSettings(ctx.spec).s3,
+    );
+    if (unreadable) return [unreadable];
     const dests = meta.databases.map((d) => ctx.options.rename.get(d) ?? d);
     if (ctx.options.clean) return [];
     const existing = tsvRows(
