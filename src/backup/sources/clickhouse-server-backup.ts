@@ -16,8 +16,9 @@
  * Secrets: the S3 secret is the third argument of `S3(…)`, which ClickHouse hides when it formats
  * the statement for logs and for `system.backups.name` (src/Parsers/FunctionSecretArgumentsFinder.h
  * findBackupNameSecretArguments marks argument 2 of S3; src/Backups/BackupInfo.cpp
- * toStringForLogging; query_log likewise, `format_display_secrets_in_show_and_select` only governs
- * SHOW/SELECT output). kindling sends the statement in the POST body (not the URL, which proxies log),
+ * toStringForLogging; query_log likewise, and the `s3` table function's secret the same way,
+ * findS3FunctionSecretArguments; `format_display_secrets_in_show_and_select` only governs what
+ * SHOW/SELECT display). kindling sends the statement in the POST body (not the URL, which proxies log),
  * registers the secret so its own output masks it, and never sends BACKUP to a server without it (an
  * old server's syntax error would echo the statement).
  *
