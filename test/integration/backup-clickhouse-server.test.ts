@@ -219,7 +219,7 @@ describeWithServices(
       expect(changed.stdout).toMatch(/analytics\.events checksum/);
     }, 60_000);
 
-    it('stand-in for ClickHouse 24.8: restore refuses an existing database without --clean, replaces it with --clean, and --database renames (RESTORE … AS)', async () => {
+    it('stand-in for ClickHouse 24.8: restore into an existing database adds the tables, refuses existing tables without --clean, --clean drops just those, --database renames (RESTORE … AS)', async () => {
       const target = await standin();
       target.addTable('analytics', 'old', {
         engine: 'MergeTree',
@@ -269,14 +269,28 @@ describeWithServices(
         /the ClickHouse server cannot read chs\/[^ ]+\/clickhouse\/native\/\.backup through endpoint "backup-s3"/,
       );
       expect(target.statements.some((s) => s.startsWith('RESTORE ') || s.startsWith('DROP '))).toBe(false);
+      // the database exists (with another table): RESTORE keeps it and adds the backed-up tables
+      const first = await restore();
+      expect(first.code, first.stderr).toBe(0);
+      noSecrets(first);
+      expect([...target.databases.get('analytics')!.keys()].sort()).toEqual(['empty', 'events', 'old']);
+      expect(target.databases.get('analytics')!.get('events')!.rows).toEqual(
+        src.databases.get('analytics')!.get('events')!.rows,
+      );
+      // again: the backed-up tables exist now, so it is refused without --clean …
+      const restores = () => target.statements.filter((s) => s.startsWith('RESTORE ')).length;
+      const before = restores();
       const refused = await restore();
       expect(refused.code).toBe(1);
-      expect(refused.stderr).toMatch(/database analytics already exists; restore with --clean/);
-      expect(target.statements.some((s) => s.startsWith('RESTORE '))).toBe(false);
+      expect(refused.stderr).toMatch(/table analytics\.empty already exists; restore with --clean/);
+      expect(refused.stderr).toMatch(/table analytics\.events already exists; restore with --clean/);
+      expect(restores()).toBe(before);
+      // … and --clean drops exactly those tables, then restores them (the other table stays)
+      target.databases.get('analytics')!.get('events')!.rows.push(['2026-02-01', 'extra', '1']);
       const clean = await restore('--clean');
       expect(clean.code, clean.stderr).toBe(0);
-      noSecrets(clean);
-      expect([...target.databases.get('analytics')!.keys()].sort()).toEqual(['empty', 'events']);
+      expect(target.statements).toContain('DROP TABLE IF EXISTS `analytics`.`events`');
+      expect([...target.databases.get('analytics')!.keys()].sort()).toEqual(['empty', 'events', 'old']);
       expect(target.databases.get('analytics')!.get('events')!.rows).toEqual(
         src.databases.get('analytics')!.get('events')!.rows,
       );

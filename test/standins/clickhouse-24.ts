@@ -228,9 +228,9 @@ export class ClickHouse24Standin {
         },
       ],
       [
-        /^DROP DATABASE IF EXISTS (`.*`)$/,
+        /^DROP TABLE IF EXISTS (`(?:[^`\\]|\\.)*`)\.(`(?:[^`\\]|\\.)*`)$/,
         (m) => {
-          this.databases.delete(idents(m[1]!)[0]!);
+          this.databases.get(idents(m[1]!)[0]!)?.delete(idents(m[2]!)[0]!);
           return '';
         },
       ],
@@ -363,18 +363,14 @@ export class ClickHouse24Standin {
       try {
         const root = s3.prefix;
         const listing = await s3.store.getText(s3.bucket, `${root}/.backup`);
+        // (the code number is not checked against ErrorCodes.cpp; no test relies on it)
         if (listing === undefined) throw new ChError(599, 'BACKUP_NOT_FOUND', `Backup ${s3.name} not found`);
         for (const [from, to] of pairs) {
-          if (this.databases.has(to))
-            throw new ChError(
-              48,
-              'NOT_IMPLEMENTED',
-              `the stand-in does not restore over an existing database ${to}`,
-            );
           const names = [...listing.matchAll(/<name>metadata\/([^<]+)\/([^</]+)\.sql<\/name>/g)].filter(
             (x) => x[1] === from,
           );
-          const tables = new Map<string, StandinTable>();
+          // create_database = kCreateIfNotExists (src/Backups/RestoreSettings.h): an existing one is kept
+          const tables = this.databases.get(to) ?? new Map<string, StandinTable>();
           for (const [, , t] of names) {
             const create = (await s3.store.getText(s3.bucket, `${root}/metadata/${from}/${t}.sql`))!;
             const [, cols, engine] = create.match(/\((.*)\) ENGINE = (.+)$/)!;
@@ -393,6 +389,12 @@ export class ClickHouse24Standin {
                   .map((v) =>
                     v.replace(/\\(.)/g, (_, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : c)),
                   ),
+              );
+            if (tables.has(t!))
+              throw new ChError(
+                48,
+                'NOT_IMPLEMENTED',
+                `the stand-in does not restore over an existing table ${to}.${t}`,
               );
             tables.set(t!, { engine: engine!, columns, rows });
           }

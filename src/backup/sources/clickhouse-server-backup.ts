@@ -334,6 +334,22 @@ interface Meta {
   objects: number;
 }
 
+/** `db.table` of the backed-up tables that exist on the target, under their restore names. */
+async function existingTables(base: URL, meta: Meta, rename: ReadonlyMap<string, string>): Promise<string[]> {
+  const dests = meta.databases.map((d) => rename.get(d) ?? d);
+  const there = new Set(
+    tsvRows(
+      await clickhouseText(
+        base,
+        `SELECT database, name FROM system.tables WHERE database IN (${dests.map(chLiteral).join(', ')}) FORMAT TabSeparated`,
+      ),
+    ).map(([d, n]) => `${d}.${n}`),
+  );
+  return meta.tables
+    .map((t) => `${rename.get(t.database) ?? t.database}.${t.table}`)
+    .filter((n) => there.has(n));
+}
+
 const metaOf = (record: { meta?: Record<string, unknown> }) => record.meta as unknown as Meta;
 const asTableInfo = (t: Meta['tables'][number]): TableInfo => ({ ...t, create: '', rows: 0 });
 
@@ -485,17 +501,14 @@ export const clickhouseServerBackupSource: BackupSource = {
       serverBackupSettings(ctx.spec).s3,
     );
     if (unreadable) return [unreadable];
-    const dests = meta.databases.map((d) => ctx.options.rename.get(d) ?? d);
     if (ctx.options.clean) return [];
-    const existing = tsvRows(
-      await clickhouseText(
-        base,
-        `SELECT name FROM system.databases WHERE name IN (${dests.map(chLiteral).join(', ')}) FORMAT TabSeparated`,
-      ),
-    ).map((r) => r[0]!);
-    return existing.map(
-      (d) =>
-        `database ${d} already exists; restore with --clean to drop it first, or into another name (--database)`,
+    // RESTORE creates a database or table only if missing (src/Backups/RestoreSettings.h
+    // create_database/create_table = kCreateIfNotExists) and refuses a non-empty or different
+    // table: kindling refuses any backed-up table that exists, as the portable type does
+    const present = await existingTables(base, meta, ctx.options.rename);
+    return present.map(
+      (t) =>
+        `table ${t} already exists; restore with --clean to drop it first, or into another name (--database)`,
     );
   },
 
@@ -505,9 +518,15 @@ export const clickhouseServerBackupSource: BackupSource = {
     const base = await endpointUrl(ctx.target, ctx.component, ctx.spec);
     const s3 = await serverS3(ctx.target, ctx.component, ctx.spec);
     const url = s3Url(s3.origin, ctx.location.bucket, meta.s3Prefix);
+    // --clean drops the backed-up tables only (views first: they read the others), not databases
     if (ctx.options.clean)
-      for (const d of meta.databases)
-        await clickhouseText(base, `DROP DATABASE IF EXISTS ${chIdent(ctx.options.rename.get(d) ?? d)}`);
+      for (const t of [...meta.tables].sort(
+        (a, b) => Number(/View$/.test(b.engine)) - Number(/View$/.test(a.engine)),
+      ))
+        await clickhouseText(
+          base,
+          `DROP TABLE IF EXISTS ${chIdent(ctx.options.rename.get(t.database) ?? t.database)}.${chIdent(t.table)}`,
+        );
     ctx.log(`RESTORE DATABASE ${meta.databases.join(', ')} FROM S3('${url}', …) ASYNC`);
     const id = await startOperation(base, restoreStatement(meta.databases, ctx.options.rename, url, s3));
     await waitForOperation(base, id, 'restore', s.timeoutMs, ctx.log);
