@@ -91,7 +91,7 @@ export async function rotateStack(req: RotateRequest, hooks: RotateHooks = {}): 
       timeoutMs,
       afterStep: hooks.afterStep,
       log,
-      ...(kube ? { publish: kube.publish } : {}),
+      ...(kube ? { publish: kube.publish, inPod: kube.inPod } : {}),
     });
   } finally {
     await kube?.close();

@@ -4,6 +4,7 @@
  * exactly the workloads that read it, and the wait until they are ready again by kindling's own
  * readiness rules. Decisions are in kube.ts.
  */
+import { Readable, Writable } from 'node:stream';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Stack } from '../catalog/types.ts';
 import { KubeClient } from '../kube/client.ts';
@@ -13,12 +14,14 @@ import { kubeTarget } from '../targets/kube.ts';
 import type { Target } from '../targets/types.ts';
 import { FailedError } from '../util/errors.ts';
 import { consumersOf, RESTARTABLE, ROTATE_FIELD_MANAGER, restartApply, secretKeyApply } from './kube.ts';
-import type { RotationSpec } from './types.ts';
+import type { InPod, RotationSpec } from './types.ts';
 
 export interface KubeRotation {
   /** `component.endpoint` → URL with the Secret's credential, for planRotations. */
   endpoints: Map<string, URL>;
   publish: (job: { component: string; spec: RotationSpec }, password: string) => Promise<URL | undefined>;
+  /** The endpoint's pod, resolved at each use (a restart replaces the pod and its IP). */
+  inPod: (job: { component: string; spec: RotationSpec }) => InPod | undefined;
   close: () => Promise<void>;
 }
 
@@ -127,5 +130,66 @@ export async function kubeRotation(
     return url;
   };
 
-  return { endpoints, publish, close: () => target.close() };
+  const inPod = (job: { component: string; spec: RotationSpec }): InPod | undefined => {
+    const ep = endpointOf(job.component, job.spec);
+    if (!ep) return undefined;
+    return {
+      resolve: async () => {
+        const [services, slices] = await Promise.all([
+          cluster.listServices(ns),
+          cluster.listEndpointSlices(ns),
+        ]);
+        const svcPort = services
+          .find((s) => s.metadata?.name === ep.service)
+          ?.spec?.ports?.find((p) => p.port === ep.port);
+        if (!svcPort) throw new Error(`service/${ep.service} has no port ${ep.port}`);
+        // the EndpointSlice's port of the same name is the resolved target port
+        for (const slice of slices.filter(
+          (x) => x.metadata?.labels?.['kubernetes.io/service-name'] === ep.service,
+        )) {
+          const port = slice.ports?.find((p) => (p.name ?? '') === (svcPort.name ?? ''))?.port;
+          const e = (slice.endpoints ?? []).find(
+            (x) => x.conditions?.ready !== false && x.targetRef?.kind === 'Pod' && x.addresses[0],
+          );
+          if (port === undefined || !e) continue;
+          const pod = e.targetRef!.name!;
+          return {
+            podIP: e.addresses[0]!,
+            port,
+            run: async (command: readonly string[], stdin: string) => {
+              const out = collect();
+              const err = collect();
+              const { exitCode } = await cluster.exec({
+                namespace: ns,
+                pod,
+                command,
+                stdin: Readable.from([Buffer.from(stdin)]),
+                stdout: out.stream,
+                stderr: err.stream,
+                timeoutMs: o.timeoutMs,
+              });
+              return { exitCode, stdout: out.text(), stderr: err.text() };
+            },
+          };
+        }
+        throw new Error(`service/${ep.service}:${ep.port} has no ready pod`);
+      },
+    };
+  };
+
+  return { endpoints, publish, inPod, close: () => target.close() };
+}
+
+/** A bounded sink for an exec's output (64 KiB is plenty for a client's answer). */
+function collect() {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      if (size < 65_536) chunks.push(chunk);
+      size += chunk.length;
+      cb();
+    },
+  });
+  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
 }

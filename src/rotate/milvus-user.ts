@@ -34,8 +34,11 @@ export const milvusUserRotator: Rotator = {
 };
 
 async function post(ctx: RotatorContext, password: string, path: string, body: object) {
+  // the catalog's endpoint is the gRPC port (scheme tcp, as target kube resolves it); Milvus 2.4
+  // serves the RESTful API as HTTP/1.1 on that same port
+  const base = ctx.url.protocol === 'tcp:' ? new URL(`http://${ctx.url.host}${ctx.url.pathname}`) : ctx.url;
   const r = await request(
-    under(ctx.url, path),
+    under(base, path),
     {
       method: 'POST',
       headers: { authorization: `Bearer ${ctx.user}:${password}`, 'content-type': 'application/json' },

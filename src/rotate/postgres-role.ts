@@ -20,6 +20,7 @@ export const postgresRoleRotator: Rotator = {
       : []),
   ],
   login: async (ctx, password) => {
+    if (ctx.inPod) return podLogin(ctx, password);
     const client = clientFor(ctx, password);
     try {
       await within(ctx.timeoutMs, 'PostgreSQL login', client.connect());
@@ -52,12 +53,42 @@ export const postgresRoleRotator: Rotator = {
   },
 };
 
+/**
+ * Target kube: the postgres image's pg_hba trusts loopback (docker-library/postgres
+ * docker-entrypoint.sh runs initdb without --auth, whose default is `trust` for local and
+ * 127.0.0.1/::1, then pg_setup_hba_conf appends `host all all all scram-sha-256`), and a
+ * port-forward arrives on loopback. So the login is psql inside the pod to the pod's own IP: that
+ * source address matches the appended line, and the password is really checked. The password
+ * travels on the exec's stdin into PGPASSWORD of psql's environment only; `-w` never prompts.
+ */
+async function podLogin(ctx: RotatorContext, password: string): Promise<Login> {
+  const pod = await ctx.inPod!.resolve();
+  const script =
+    'IFS= read -r PGPASSWORD || true; export PGPASSWORD; exec psql -X -w -h "$1" -p "$2" -U "$3" -d "$4" -tAc "SELECT 1"';
+  const r = await within(
+    ctx.timeoutMs,
+    'psql in the pod',
+    pod.run(
+      ['sh', '-c', script, 'sh', pod.podIP, String(pod.port), ctx.user, databaseOf(ctx)],
+      `${password}\n`,
+    ),
+  );
+  if (r.exitCode === 0 && r.stdout.trim() === '1') return 'accepted';
+  // libpq: "password authentication failed for user", "fe_sendauth: no password supplied"
+  if (/password authentication failed|no password supplied/.test(r.stderr)) return 'rejected';
+  throw new Error(
+    `psql in the pod (to ${pod.podIP}:${pod.port}) exited ${r.exitCode}: ${r.stderr.trim().split('\n')[0]?.slice(0, 200) ?? ''}`,
+  );
+}
+
+const databaseOf = (ctx: RotatorContext) =>
+  typeof ctx.spec.database === 'string'
+    ? ctx.spec.database
+    : decodeURIComponent(ctx.url.pathname.slice(1)) || 'postgres';
+
 function clientFor(ctx: RotatorContext, password: string): pg.Client {
   // explicit fields, no connectionString: pg lets a connection string's (empty) password override
-  const database =
-    typeof ctx.spec.database === 'string'
-      ? ctx.spec.database
-      : decodeURIComponent(ctx.url.pathname.slice(1)) || 'postgres';
+  const database = databaseOf(ctx);
   const client = new pg.Client({
     host: ctx.url.hostname.replace(/^\[|\]$/g, ''),
     port: Number(ctx.url.port || 5432),

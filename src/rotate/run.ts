@@ -10,7 +10,7 @@ import {
   type SecretsFile,
   writeSecretsFile,
 } from './state.ts';
-import type { RotationSpec, Rotator, RotatorContext, Step } from './types.ts';
+import type { InPod, RotationSpec, Rotator, RotatorContext, Step } from './types.ts';
 
 export interface RotateOptions {
   stack: Stack;
@@ -32,6 +32,8 @@ export interface RotateOptions {
     job: { key: string; component: string; spec: RotationSpec },
     password: string,
   ) => Promise<URL | undefined>;
+  /** Target kube: the endpoint's pod, for rotators that log in from inside it (RotatorContext.inPod). */
+  inPod?: (job: { component: string; spec: RotationSpec }) => InPod | undefined;
 }
 
 export interface RotationResult {
@@ -102,6 +104,7 @@ export function planRotations(o: RotateOptions): Job[] {
       const bare = new URL(url);
       bare.username = '';
       bare.password = '';
+      const inPod = o.inPod?.({ component: name, spec });
       jobs.push({
         key: credentialKey(name, spec.name),
         component: c,
@@ -115,6 +118,7 @@ export function planRotations(o: RotateOptions): Job[] {
           key: credentialKey(name, spec.name),
           secretsFile: o.secretsFile,
           ...(o.publish && spec.secret ? { restartCarries: true } : {}),
+          ...(inPod ? { inPod } : {}),
         },
         given,
       });

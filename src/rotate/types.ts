@@ -28,6 +28,27 @@ export interface RotatorContext {
   /** Where this rotation's state lives: its key in the secrets file, and the file (for messages that point there). */
   key?: string;
   secretsFile?: string;
+  /** Target kube: a way to run a client inside the endpoint's pod (see InPod). */
+  inPod?: InPod;
+}
+
+/**
+ * Target kube: the endpoint's pod, for a login that must not arrive on loopback (where a
+ * port-forward lands, and where a server may trust every client). `run` is `kubectl exec` of
+ * `command` with `stdin`: a credential goes on stdin, never in argv (exec arguments reach the API
+ * server's request URL, which audit logs record).
+ */
+export interface InPod {
+  resolve(): Promise<{
+    /** The pod's own IP: a connection to it from inside the pod comes from that address. */
+    podIP: string;
+    /** The endpoint's port in the pod (the Service's target port). */
+    port: number;
+    run(
+      command: readonly string[],
+      stdin: string,
+    ): Promise<{ exitCode: number; stdout: string; stderr: string }>;
+  }>;
 }
 
 /** How one kind of service changes a password. One file per type, registered in registry.ts. */

@@ -132,6 +132,15 @@ export const MODELS: Record<string, ImageModel> = {
     process: (argv) =>
       /\bjava\b.*-jar api\.jar/.test(argv.join(' ')) ? [NODE, join(SIM, 'images', 'kafka-ui.ts')] : undefined,
   },
+  // grafana/grafana (packaging/docker/Dockerfile): ENTRYPOINT ["/run.sh"], USER "$GF_UID" (472) in
+  // group 0; the server is a stand-in (images/standin.ts grafana: its admin kept in grafana.db)
+  'docker.io/grafana/grafana': {
+    entrypoint: ['/run.sh'],
+    cmd: [],
+    passwd: ['grafana:x:472:0::/home/grafana:/sbin/nologin'],
+    process: (argv) =>
+      argv[0] === '/run.sh' ? [NODE, join(SIM, 'images', 'standin.ts'), 'grafana'] : undefined,
+  },
   // minio/mc: ENTRYPOINT mc
   // prometheus/alertmanager Dockerfile: ENTRYPOINT /bin/alertmanager, CMD --config.file=… --storage.path=…,
   // USER nobody, on quay.io/prometheus/busybox (a shell userland); Debian's alertmanager 0.25 runs it

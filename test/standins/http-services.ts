@@ -35,6 +35,28 @@ export interface StandInOptions {
   s3Upstream?: string;
   /** Where to listen (default 127.0.0.1 on a free port; the simulated pods use their fixed ports). */
   listen?: { host: string; port: number; grpcPort?: number };
+  /**
+   * Nacos/Milvus/Grafana: where the accounts live (the real servers keep them in their database:
+   * Nacos in MySQL's `users`, Milvus in etcd, Grafana in grafana.db); default in memory, seeded
+   * from `credentials`. Milvus answers its user API only with a store.
+   */
+  accounts?: AccountStore;
+}
+
+/** The accounts of a stand-in: what a password check and a password change need. */
+export interface AccountStore {
+  check(user: string, password: string): Promise<boolean>;
+  exists(user: string): Promise<boolean>;
+  set(user: string, password: string): Promise<void>;
+}
+
+export function memoryAccounts(seed?: { username: string; password: string }): AccountStore {
+  const m = new Map<string, string>(seed ? [[seed.username, seed.password]] : []);
+  return {
+    check: async (u, p) => m.get(u) === p,
+    exists: async (u) => m.has(u),
+    set: async (u, p) => void m.set(u, p),
+  };
 }
 
 type Reply = { status: number; body?: string | object; type?: string; headers?: Record<string, string> };
@@ -47,6 +69,14 @@ const json = (status: number, body: object): Reply => ({
 });
 const text = (status: number, body: string): Reply => ({ status, body, type: 'text/plain; charset=utf-8' });
 const notFound = (): Reply => text(404, '404 page not found\n');
+
+/** Basic auth against the account store: the user, or undefined when refused. */
+async function basicUser(req: IncomingMessage, o: StandInOptions): Promise<string | undefined> {
+  const h = req.headers.authorization ?? '';
+  if (!h.startsWith('Basic ') || !o.accounts) return undefined;
+  const [user, ...rest] = Buffer.from(h.slice(6), 'base64').toString().split(':');
+  return user && (await o.accounts.check(user, rest.join(':'))) ? user : undefined;
+}
 
 function basicOk(req: IncomingMessage, o: StandInOptions): boolean | undefined {
   if (!o.credentials) return undefined;
@@ -62,41 +92,100 @@ function basicOk(req: IncomingMessage, o: StandInOptions): boolean | undefined {
  * user since #11991, so a fresh server has none; `credentials` start it with that admin):
  * POST /v1/auth/users/admin?password= creates the admin "nacos" once (200 {"username","password"}),
  * then 200 {"code":409,...}; POST /v1/auth/login with username/password parameters answers
- * 200 {"accessToken",...} or 403 "user not found!" (AbstractAuthenticationManager, ConsoleExceptionHandler).
+ * 200 {"accessToken",...} or 403 "user not found!" (AbstractAuthenticationManager, ConsoleExceptionHandler);
+ * PUT /v1/auth/users?username=&newPassword= with a valid accessToken answers 200
+ * {"code":200,"data":"update user ok!"}, 403 "authorization failed!" without one (the token is a JWT
+ * signed with NACOS_AUTH_TOKEN: any member accepts it, and a password change does not void it).
  */
-const nacosAdmins = new WeakMap<StandIn, string>();
-async function nacosAuth(req: IncomingMessage, url: URL, s: StandIn, o: StandInOptions): Promise<Reply> {
-  if (!nacosAdmins.has(s) && o.credentials?.username === 'nacos') nacosAdmins.set(s, o.credentials.password);
+const NACOS_TOKEN = 'eyJhbGciOiJIUzI1NiJ9.';
+async function nacosAuth(req: IncomingMessage, url: URL, _s: StandIn, o: StandInOptions): Promise<Reply> {
+  const accounts = o.accounts!;
   let body = '';
   for await (const chunk of req) body += String(chunk);
   const params = new URLSearchParams(url.search);
   for (const [k, v] of new URLSearchParams(body)) params.set(k, v);
-  const admin = nacosAdmins.get(s);
-  if (url.pathname === '/nacos/v1/auth/users/admin') {
-    if (admin !== undefined)
+  if (req.method === 'POST' && url.pathname === '/nacos/v1/auth/users/admin') {
+    if (await accounts.exists('nacos'))
       return json(200, { code: 409, message: null, data: 'have admin user cannot use it' });
     const password = params.get('password') || 'generated-random-password';
-    nacosAdmins.set(s, password);
+    await accounts.set('nacos', password);
     return json(200, { username: 'nacos', password });
   }
-  if (url.pathname === '/nacos/v1/auth/login') {
-    if (admin === undefined || params.get('username') !== 'nacos' || params.get('password') !== admin)
-      return text(403, 'user not found!');
+  if (req.method === 'POST' && url.pathname === '/nacos/v1/auth/login') {
+    const user = params.get('username') ?? '';
+    if (!(await accounts.check(user, params.get('password') ?? ''))) return text(403, 'user not found!');
     return json(200, {
-      accessToken: 'eyJhbGciOiJIUzI1NiJ9.stand-in',
+      accessToken: `${NACOS_TOKEN}${Buffer.from(user).toString('base64url')}`,
       tokenTtl: 18000,
-      globalAdmin: true,
-      username: 'nacos',
+      globalAdmin: user === 'nacos',
+      username: user,
     });
   }
+  if (req.method === 'PUT' && url.pathname === '/nacos/v1/auth/users') {
+    const token = params.get('accessToken') ?? '';
+    const holder = token.startsWith(NACOS_TOKEN)
+      ? Buffer.from(token.slice(NACOS_TOKEN.length), 'base64url').toString()
+      : '';
+    const user = params.get('username') ?? '';
+    // hasPermission: the user itself or the global admin
+    if (!holder || !(await accounts.exists(holder)) || (holder !== user && holder !== 'nacos'))
+      return text(403, 'authorization failed!');
+    if (!(await accounts.exists(user)))
+      return json(200, { code: 400, message: null, data: `user ${user} not exist!` });
+    await accounts.set(user, params.get('newPassword') ?? '');
+    return json(200, { code: 200, message: null, data: 'update user ok!' });
+  }
   return notFound();
+}
+
+/**
+ * Milvus 2.4's RESTful v2 user API on its gRPC port (milvus-io/milvus internal/distributed/proxy/
+ * httpserver handler_v2.go): `Authorization: Bearer user:password`, refused with HTTP 401
+ * {"code":1800} (checkAuthorizationV2); POST /v2/vectordb/users/describe {userName} 200 {"code":0};
+ * POST /v2/vectordb/users/update_password {userName,password,newPassword}: the old password must
+ * match (code 1100 "old password not correct"), new ones are 6–256 characters (proxy ValidatePassword).
+ * (This stand-in runs with authorization on, as the stack configures Milvus.)
+ */
+async function milvusUsers(req: IncomingMessage, res: ServerResponse, o: StandInOptions) {
+  let raw = '';
+  for await (const chunk of req) raw += String(chunk);
+  const url = new URL(req.url ?? '/', 'http://stand-in');
+  const bearer = /^Bearer (.*)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+  const [user, ...rest] = bearer.split(':');
+  const accounts = o.accounts;
+  if (!accounts) return send(res, notFound());
+  if (!(user && (await accounts.check(user, rest.join(':')))))
+    return send(res, json(401, { code: 1800, message: "user hasn't authenticated" }));
+  let body: { userName?: string; password?: string; newPassword?: string } = {};
+  try {
+    body = JSON.parse(raw || '{}');
+  } catch {
+    return send(res, json(200, { code: 1801, message: 'can only accept json format request' }));
+  }
+  if (req.method === 'POST' && url.pathname === '/v2/vectordb/users/describe')
+    return send(res, json(200, { code: 0, data: body.userName === 'root' ? ['admin'] : [] }));
+  if (req.method === 'POST' && url.pathname === '/v2/vectordb/users/update_password') {
+    const name = body.userName ?? '';
+    if (!(await accounts.check(name, body.password ?? '')))
+      return send(
+        res,
+        json(200, { code: 1100, message: `old password not correct for ${name}: invalid parameter` }),
+      );
+    const next = body.newPassword ?? '';
+    if (next.length < 6 || next.length > 256)
+      return send(res, json(200, { code: 1100, message: 'invalid password length: invalid parameter' }));
+    await accounts.set(name, next);
+    return send(res, json(200, { code: 0, data: {} }));
+  }
+  return send(res, json(404, { code: 404, message: 'path not found' }));
 }
 
 const handlers: Record<StandInKind, Handler> = {
   // Nacos 2.x: readiness answers 200 "OK"; 500 with this text while Config/Naming start
   nacos: async (req, url, s, o) => {
     if (url.pathname === '/nacos/v1/console/health/liveness') return text(200, 'OK');
-    if (req.method === 'POST' && url.pathname.startsWith('/nacos/v1/auth/')) return nacosAuth(req, url, s, o);
+    if ((req.method === 'POST' || req.method === 'PUT') && url.pathname.startsWith('/nacos/v1/auth/'))
+      return nacosAuth(req, url, s, o);
     if (url.pathname !== '/nacos/v1/console/health/readiness') return notFound();
     if (s.state === 'ready') return text(200, 'OK');
     if (s.state === 'starting') return text(500, 'Config and Naming are not in readiness');
@@ -159,7 +248,7 @@ const handlers: Record<StandInKind, Handler> = {
     return json(200, health);
   },
   // Grafana: /api/health 200 database ok (503 "failing"); datasources need auth (401 otherwise)
-  grafana: (req, url, s, o) => {
+  grafana: async (req, url, s, o) => {
     if (url.pathname === '/api/health') {
       const ok = s.state !== 'starting';
       return json(ok ? 200 : 503, {
@@ -168,8 +257,33 @@ const handlers: Record<StandInKind, Handler> = {
         version: '10.4.2',
       });
     }
+    const user = await basicUser(req, o);
+    // grafana/grafana pkg/api/user.go: GET /api/user (the signed-in user); PUT /api/user/password
+    // {oldPassword,newPassword,confirmNew}: 401 "Invalid old password", 400 "New password is too
+    // short" (under 4 characters), 200 "User password changed" — kept in grafana.db (the store)
+    if (url.pathname === '/api/user' && req.method === 'GET') {
+      if (!user) return json(401, { message: 'Invalid username or password' });
+      return json(200, { id: 1, login: user, email: `${user}@localhost`, isGrafanaAdmin: true, orgId: 1 });
+    }
+    if (url.pathname === '/api/user/password' && req.method === 'PUT') {
+      if (!user) return json(401, { message: 'Invalid username or password' });
+      let raw = '';
+      for await (const chunk of req) raw += String(chunk);
+      const b = JSON.parse(raw || '{}') as {
+        oldPassword?: string;
+        newPassword?: string;
+        confirmNew?: string;
+      };
+      if (!(await o.accounts!.check(user, b.oldPassword ?? '')))
+        return json(401, { message: 'Invalid old password' });
+      if ((b.newPassword ?? '').length < 4) return json(400, { message: 'New password is too short' });
+      if (b.newPassword !== b.confirmNew)
+        return json(400, { message: 'New password and confirmation does not match' });
+      await o.accounts!.set(user, b.newPassword!);
+      return json(200, { message: 'User password changed' });
+    }
     if (url.pathname.startsWith('/api/datasources/name/')) {
-      if (basicOk(req, o) !== true) return json(401, { message: 'Invalid username or password' });
+      if (!user) return json(401, { message: 'Invalid username or password' });
       const name = decodeURIComponent(url.pathname.slice('/api/datasources/name/'.length));
       if (name !== 'Prometheus' || s.state === 'broken')
         return json(404, { message: 'Data source not found' });
@@ -189,7 +303,7 @@ const handlers: Record<StandInKind, Handler> = {
     // /api/search (HTTP API "Folder/Dashboard Search"): needs a login; type=dash-db lists dashboards,
     // every `tag` given must be on it; the answer is a JSON list of hits
     if (url.pathname === '/api/search') {
-      if (basicOk(req, o) !== true) return json(401, { message: 'Unauthorized' });
+      if (!user) return json(401, { message: 'Unauthorized' });
       const type = url.searchParams.get('type');
       const tags = url.searchParams.getAll('tag');
       const hits = (type && type !== 'dash-db' ? [] : (o.dashboards ?? []))
@@ -267,7 +381,17 @@ function parseEsTime(v: string): number {
   return Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000);
 }
 
-export async function startStandIn(kind: StandInKind, opts: StandInOptions = {}): Promise<StandIn> {
+export async function startStandIn(kind: StandInKind, given: StandInOptions = {}): Promise<StandIn> {
+  const seed =
+    kind === 'nacos'
+      ? given.credentials?.username === 'nacos'
+        ? given.credentials
+        : undefined
+      : given.credentials;
+  const opts: StandInOptions =
+    kind === 'nacos' || kind === 'grafana'
+      ? { ...given, accounts: given.accounts ?? memoryAccounts(seed) }
+      : given;
   const timers: NodeJS.Timeout[] = [];
   const standIn: StandIn = {
     kind,
@@ -296,7 +420,13 @@ export async function startStandIn(kind: StandInKind, opts: StandInOptions = {})
   standIn.url = `http://127.0.0.1:${standIn.port}`;
   let grpc: TcpServer | undefined;
   if (kind === 'milvus') {
-    grpc = createTcpServer((sock) => sock.destroy());
+    // the RESTful API shares the gRPC port (HTTP/1.1 there); without a user store, connections close
+    grpc = opts.accounts
+      ? createServer((req, res) => {
+          standIn.requests.push(`${req.method} ${req.url}`);
+          milvusUsers(req, res, opts).catch((err) => send(res, text(500, String(err))));
+        })
+      : createTcpServer((sock) => sock.destroy());
     await new Promise<void>((r) =>
       grpc!.listen(opts.listen?.grpcPort ?? 0, opts.listen?.host ?? '127.0.0.1', r),
     );

@@ -5,11 +5,12 @@
  * and answers the probes and checks through the protocol-faithful handlers of
  * test/standins/http-services.ts. `node standin.ts <kind>`.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer as createHttp } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { parse } from 'yaml';
-import { startStandIn } from '../../standins/http-services.ts';
+import { type AccountStore, startStandIn } from '../../standins/http-services.ts';
 import { startSignedS3 } from '../../standins/s3-sigv4.ts';
 
 const kind = process.argv[2];
@@ -60,6 +61,104 @@ async function datasourceProblem(): Promise<string | undefined> {
   }
 }
 
+/**
+ * A stored password: salted scrypt. The real servers store BCrypt (Nacos PasswordEncoderUtil,
+ * Milvus crypto.PasswordEncrypt) or PBKDF2 (Grafana); what matters here is that the plaintext is
+ * not kept and the check compares against what was last set.
+ */
+const hash = (password: string, salt = randomBytes(16).toString('hex')) =>
+  `scrypt$${salt}$${scryptSync(password, salt, 32).toString('hex')}`;
+function matches(stored: string | undefined, password: string): boolean {
+  const [, salt, want] = (stored ?? '').split('$');
+  if (!salt || !want) return false;
+  return timingSafeEqual(Buffer.from(hash(password, salt).split('$')[2]!, 'hex'), Buffer.from(want, 'hex'));
+}
+
+/** Nacos' accounts in its datasource's `users` table (nacos-group/nacos distribution/conf/mysql-schema.sql). */
+function mysqlAccounts(): AccountStore {
+  const run = async <T>(f: (c: import('mysql2/promise').Connection) => Promise<T>): Promise<T> => {
+    const { createConnection } = await import('mysql2/promise');
+    const c = await createConnection({
+      host: env.MYSQL_SERVICE_HOST ?? 'localhost',
+      port: Number(env.MYSQL_SERVICE_PORT ?? 3306),
+      user: env.MYSQL_SERVICE_USER ?? '',
+      password: env.MYSQL_SERVICE_PASSWORD ?? '',
+      database: env.MYSQL_SERVICE_DB_NAME ?? 'nacos',
+      connectTimeout: 2000,
+    });
+    try {
+      return await f(c);
+    } finally {
+      await c.end().catch(() => {});
+    }
+  };
+  const stored = (user: string) =>
+    run(async (c) => {
+      const [rows] = await c.query('SELECT password FROM users WHERE username = ? AND enabled', [user]);
+      return (rows as { password: string }[])[0]?.password;
+    });
+  return {
+    check: async (u, p) => matches(await stored(u), p),
+    exists: async (u) => (await stored(u)) !== undefined,
+    set: (u, p) =>
+      run(async (c) => {
+        await c.query(
+          'INSERT INTO users (username, password, enabled) VALUES (?, ?, TRUE) ON DUPLICATE KEY UPDATE password = VALUES(password)',
+          [u, hash(p)],
+        );
+      }),
+  };
+}
+
+/**
+ * Milvus' credentials in etcd under {rootPath}/meta/root-coord/credential/users/<name> (milvus-io/
+ * milvus internal/metastore/kv/rootcoord kv_catalog.go), through etcd's v3 JSON gateway
+ * (/v3/kv/range, /v3/kv/put; keys and values base64).
+ */
+function etcdAccounts(endpoint: string, rootPath: string): AccountStore {
+  const key = (u: string) =>
+    Buffer.from(`${rootPath}/meta/root-coord/credential/users/${u}`).toString('base64');
+  const call = async (path: string, body: object) => {
+    const r = await fetch(`http://${endpoint}${path}`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(2000),
+    });
+    if (!r.ok) throw new Error(`etcd ${path}: HTTP ${r.status}`);
+    return (await r.json()) as { kvs?: { value: string }[] };
+  };
+  const stored = async (u: string) => {
+    const v = (await call('/v3/kv/range', { key: key(u) })).kvs?.[0]?.value;
+    return v === undefined
+      ? undefined
+      : (JSON.parse(Buffer.from(v, 'base64').toString()) as { encrypted_password: string })
+          .encrypted_password;
+  };
+  return {
+    check: async (u, p) => matches(await stored(u), p),
+    exists: async (u) => (await stored(u)) !== undefined,
+    set: async (u, p) => {
+      const value = Buffer.from(JSON.stringify({ encrypted_password: hash(p) })).toString('base64');
+      await call('/v3/kv/put', { key: key(u), value });
+    },
+  };
+}
+
+/** Grafana's `user` table, in a JSON file standing in for grafana.db (SQLite) in its data path. */
+function fileAccounts(file: string): AccountStore {
+  const load = (): Record<string, string> =>
+    existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')).users : {};
+  return {
+    check: async (u, p) => matches(load()[u], p),
+    exists: async (u) => load()[u] !== undefined,
+    set: async (u, p) => {
+      const users = { ...load(), [u]: hash(p) };
+      writeFileSync(`${file}.tmp`, JSON.stringify({ users }));
+      renameSync(`${file}.tmp`, file);
+    },
+  };
+}
+
 function tcpListeners(ports: number[]): void {
   for (const p of ports) createServer((sock) => sock.on('error', () => {}).end()).listen(p, '0.0.0.0');
 }
@@ -69,7 +168,12 @@ async function nacos(): Promise<void> {
   // NACOS_APPLICATION_PORT (default 8848; NACOS_SERVER_PORT is not read), gRPC at +1000, raft at
   // -1000/+1001; with SPRING_DATASOURCE_PLATFORM=mysql it is ready only once its datasource works.
   const port = Number(env.NACOS_APPLICATION_PORT ?? 8848);
-  const s = await startStandIn('nacos', { state: 'starting', listen: { host: '0.0.0.0', port } });
+  // its accounts are rows of the datasource's users table, shared by every member
+  const s = await startStandIn('nacos', {
+    state: 'starting',
+    listen: { host: '0.0.0.0', port },
+    ...(env.SPRING_DATASOURCE_PLATFORM === 'mysql' ? { accounts: mysqlAccounts() } : {}),
+  });
   tcpListeners([port + 1000, port - 1000, port + 1001]);
   log(`nacos stand-in listening on ${port}`);
   const mysql = env.SPRING_DATASOURCE_PLATFORM === 'mysql';
@@ -107,15 +211,28 @@ async function milvus(): Promise<void> {
     log(`[ERROR] failed to create minio client: address ${minioHost}:${minioPort}: invalid port`);
     process.exit(1);
   }
+  const accounts = etcdAccounts(etcd, String(key('etcd.rootPath', 'by-dev')));
   const s = await startStandIn('milvus', {
     state: 'starting',
     listen: { host: '0.0.0.0', port: 9091, grpcPort: 19530 },
+    accounts,
   });
   log('milvus stand-in listening on 9091 (health) and 19530 (gRPC)');
   const [eh, ep] = etcd.split(':');
+  let rootReady = false;
   const tick = async () => {
     const ok = (await reachable(eh!, Number(ep ?? 2379))) && (await reachable(minioHost, Number(minioPort)));
-    s.setState(ok ? 'ready' : 'starting');
+    // rootcoord initCredentials (milvus-io/milvus internal/rootcoord/root_coord.go): root is created
+    // with common.security.defaultRootPassword only when etcd holds no credential for it yet
+    if (ok && !rootReady)
+      try {
+        if (!(await accounts.exists('root')))
+          await accounts.set('root', String(key('common.security.defaultRootPassword', 'Milvus')));
+        rootReady = true;
+      } catch (err) {
+        log(`[WARN] RootCoord init user root failed: ${(err as Error).message}`);
+      }
+    s.setState(ok && rootReady ? 'ready' : 'starting');
   };
   await tick();
   setInterval(tick, 500);
@@ -142,7 +259,39 @@ async function minio(): Promise<void> {
   log(`minio stand-in: S3 API on 9000 (s3rver over ${dir}, SigV4 checked), console on ${consolePort}`);
 }
 
-const mains: Record<string, () => Promise<void>> = { nacos, milvus, minio };
+async function grafana(): Promise<void> {
+  // grafana/grafana (Dockerfile ENTRYPOINT /run.sh): GF_<SECTION>_<KEY> overrides grafana.ini
+  // (docs "Configure Grafana", override with environment variables); data in GF_PATHS_DATA.
+  // The admin is created from admin_user/admin_password only while the user table is empty
+  // (pkg/services/sqlstore/sqlstore.go ensureMainOrgAndAdminUser; conf/defaults.ini: "can be
+  // changed before first start of grafana, or in profile settings"): later starts keep the
+  // password the database holds, whatever GF_SECURITY_ADMIN_PASSWORD says.
+  const data = env.GF_PATHS_DATA ?? '/var/lib/grafana';
+  mkdirSync(data, { recursive: true });
+  const accounts = fileAccounts(`${data}/grafana.db`);
+  const admin = env.GF_SECURITY_ADMIN_USER ?? 'admin';
+  if (!existsSync(`${data}/grafana.db`)) {
+    await accounts.set(admin, env.GF_SECURITY_ADMIN_PASSWORD ?? 'admin');
+    log(`Created default admin user=${admin}`);
+  }
+  // the provisioned dashboards: each file provider's options.path, its *.json (uid, title, tags)
+  const prov = `${env.GF_PATHS_PROVISIONING ?? '/etc/grafana/provisioning'}/dashboards`;
+  const dashboards: { uid: string; title: string; tags: string[] }[] = [];
+  for (const f of existsSync(prov) ? readdirSync(prov).filter((n) => /\.ya?ml$/.test(n)) : [])
+    for (const p of parse(readFileSync(`${prov}/${f}`, 'utf8'))?.providers ?? []) {
+      const dir = p?.options?.path;
+      if (typeof dir !== 'string' || !existsSync(dir)) continue;
+      for (const j of readdirSync(dir).filter((n) => n.endsWith('.json'))) {
+        const d = JSON.parse(readFileSync(`${dir}/${j}`, 'utf8'));
+        dashboards.push({ uid: d.uid, title: d.title, tags: d.tags ?? [] });
+      }
+    }
+  const port = Number(env.GF_SERVER_HTTP_PORT ?? 3000);
+  await startStandIn('grafana', { listen: { host: '0.0.0.0', port }, accounts, dashboards });
+  log(`grafana stand-in listening on ${port} (${dashboards.length} dashboards provisioned)`);
+}
+
+const mains: Record<string, () => Promise<void>> = { nacos, milvus, minio, grafana };
 const main = kind ? mains[kind] : undefined;
 if (!main) {
   console.error(`usage: standin.ts ${Object.keys(mains).join('|')}`);
