@@ -12,18 +12,16 @@ if (major < 24) {
 // type-stripped sources and V8 code between runs: a repeated command skips most compilation.
 // NODE_DISABLE_COMPILE_CACHE=1 turns it off.
 (await import('node:module')).enableCompileCache?.();
+// commands that stream data keep V8's young generation small (src/util/heap.ts): set before
+// anything else is loaded, since loading is what grows it
+if (['backup', 'restore', 'backups'].includes(process.argv[2] ?? ''))
+  (await import('../src/util/heap.ts')).keepYoungGenerationSmall();
 // A reader that goes away (`kindling --help | head`) is not an error worth a stack trace.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err) => {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw err;
   });
-}
-// commands that stream data start with a larger V8 heap (src/util/heap.ts)
-if (['backup', 'restore', 'backups'].includes(process.argv[2] ?? '')) {
-  const { relaunchWithHeapFlags } = await import('../src/util/heap.ts');
-  const status = await relaunchWithHeapFlags();
-  if (status !== undefined) process.exit(status);
 }
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -3,7 +3,6 @@ import { pipeline, Transform, type Writable } from 'node:stream';
 import type { S3Store } from '../store/s3.ts';
 import { formatDuration, parseDuration } from '../util/duration.ts';
 import { FailedError } from '../util/errors.ts';
-import { youngGcPacer } from '../util/young-gc.ts';
 import { type Compression, compressor } from './compression.ts';
 import { formatBytes } from './format.ts';
 import type { CommandResult } from './runner.ts';
@@ -57,12 +56,10 @@ export async function streamArtifact(args: {
     settle = r;
   });
 
-  const paceGc = youngGcPacer();
   const gate = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       rawBytes += chunk.length;
       args.onBytes?.(rawBytes);
-      paceGc(chunk.length);
       if (head.length < HEAD_BYTES) head = Buffer.concat([head, chunk.subarray(0, HEAD_BYTES - head.length)]);
       cb(null, chunk);
     },

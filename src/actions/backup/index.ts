@@ -1,8 +1,7 @@
-// The backup action's entry point (actions/backup/dist/index.js). It streams the data: a larger
-// V8 heap, set at start-up by relaunching once (src/util/heap.ts).
-import { relaunchWithHeapFlags } from '../../util/heap.ts';
-import { run } from './main.ts';
+// The backup action's entry point (actions/backup/dist/index.js). It streams the data: V8's young
+// generation is kept small before anything else is loaded (src/util/heap.ts).
+import { keepYoungGenerationSmall } from '../../util/heap.ts';
 
-const relaunched = await relaunchWithHeapFlags();
-if (relaunched === undefined) await run();
-else process.exitCode = relaunched;
+keepYoungGenerationSmall();
+const { run } = await import('./main.ts');
+await run();
