@@ -20,6 +20,8 @@ export interface RotateRequest {
   /** Target kube: a kubeconfig path (empty: $KUBECONFIG or ~/.kube/config) and context. */
   kubeconfig?: string;
   context?: string;
+  /** Target kube: the stack's namespace when it is not the catalog's. */
+  namespace?: string;
   /** Target kube: how long the restarted workloads may take to be ready again (default 5m). */
   readyTimeout?: string;
 }
@@ -56,9 +58,18 @@ export async function rotateStack(req: RotateRequest, hooks: RotateHooks = {}): 
     throw new UsageError(`${req.writeSecrets} is a directory`, '--write-secrets');
   if (!req.components)
     throw new UsageError('is required: the components whose credentials rotate', '--components');
+  if (req.namespace !== undefined && req.target !== 'kube')
+    throw new UsageError('is for target kube', '--namespace');
+  // a namespace name is an RFC 1123 label (kubernetes.io/docs/concepts/overview/working-with-objects/names/)
+  if (req.namespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(req.namespace))
+    throw new UsageError(
+      `"${req.namespace}" is not a namespace name (lower-case letters, digits and '-', at most 63)`,
+      '--namespace',
+    );
   const timeoutMs = parseDuration(req.timeout, '--timeout');
   const readyTimeoutMs = parseDuration(req.readyTimeout ?? '5m', '--ready-timeout');
-  const stack = loadStack(req.catalog);
+  const loaded = loadStack(req.catalog);
+  const stack = req.namespace ? { ...loaded, namespace: req.namespace } : loaded;
   const endpoints =
     req.target === 'local' ? parseEndpointFlags(stack, req.endpoints) : new Map<string, URL>();
   const names = new Set<string>();

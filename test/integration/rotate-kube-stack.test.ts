@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import mysql from 'mysql2/promise';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deploy } from '../../src/app/deploy.ts';
 import { rotateStack } from '../../src/app/rotate.ts';
 import { fromFlag } from '../../src/app/settings.ts';
@@ -183,12 +183,12 @@ async function waitFor(what: string, ok: () => boolean | Promise<boolean>, ms = 
   }
 }
 
-async function rotateOk(components: string, file: string) {
+async function rotateOk(components: string, file: string, extra: { namespace?: string } = {}) {
   const out: string[] = [];
   const t0 = Date.now();
   let results: Awaited<ReturnType<typeof rotateStack>>;
   try {
-    results = await rotateStack(request(components, file), { log: (l) => out.push(l) });
+    results = await rotateStack({ ...request(components, file), ...extra }, { log: (l) => out.push(l) });
   } catch (err) {
     // what the pods said, to tell a model's fault from the rotator's
     const pods = sim.api
@@ -208,6 +208,23 @@ async function rotateOk(components: string, file: string) {
   console.log(`[rotate-kube-stack] ${components} rotated in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return { results, out: out.join('\n') };
 }
+
+describe('rotate --namespace (usage, no cluster needed)', () => {
+  it('a name that is not an RFC 1123 label, or --namespace on target local, is a usage error naming the flag (exit 2)', async () => {
+    const base = {
+      ...request('postgres', join(tmpdir(), 'kindling-ns-unused.json')),
+      kubeconfig: '/nonexistent',
+    };
+    await expect(rotateStack({ ...base, namespace: 'Bad_NS' })).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringMatching(/"Bad_NS" is not a namespace name/),
+    });
+    await expect(rotateStack({ ...base, target: 'local', namespace: 'ok' })).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringMatching(/is for target kube/),
+    });
+  });
+});
 
 describeWithSim(
   'rotation on target kube for nacos-mysql, nacos, milvus, grafana and postgres (simulated cluster; real PostgreSQL and MariaDB pods; Nacos, Milvus and Grafana stand-ins)',
@@ -312,7 +329,7 @@ describeWithSim(
     it('nacos: the admin password changed through Nacos (PUT /v1/auth/users), nacos-secret follows; no workload reads it (the admin-init Job only creates the admin once), so nothing restarts; the new one accepted, the old refused', async () => {
       const uid = podUid('nacos-0');
       const file = join(dir, 'nacos.json');
-      const { results, out } = await rotateOk('nacos', file);
+      const { results, out } = await rotateOk('nacos', file, { namespace: NS });
       expect(
         results.map((r) => [r.key, r.outcome, r.oldRejected]),
         out,

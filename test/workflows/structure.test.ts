@@ -111,6 +111,41 @@ describe('pipelines do what the issue asks', () => {
     expect(u.indexOf('./.kindling/actions/verify')).toBeGreaterThan(u.indexOf('./.kindling/actions/deploy'));
   });
 
+  it('rotate: target local or kube (kubeconfig from the Environment secret in a 0600 file, context and namespace inputs); the credentials leave only gpg-encrypted', () => {
+    const inputs = (on('rotate.yml').workflow_dispatch as Obj).inputs as Record<string, Obj>;
+    expect(inputs.target).toMatchObject({ type: 'choice', options: ['local', 'kube'], default: 'local' });
+    expect(inputs.context).toMatchObject({ type: 'string', default: '' });
+    expect(inputs.namespace).toMatchObject({ type: 'string', default: '' });
+    const all = allSteps('rotate.yml');
+    const write = all.find((s) => s.name === 'Write the kubeconfig')!;
+    expect(write.if).toBe("inputs.target == 'kube'");
+    expect((write.env as Obj).KUBECONFIG_DATA).toBe('${{ secrets.KINDLING_KUBECONFIG }}');
+    expect(String(write.run)).toMatch(/umask 077\n/);
+    expect(String(write.run)).toMatch(/chmod 600 "\$RUNNER_TEMP\/kubeconfig"/);
+    const rotate = all.find((s) => s.name === 'kindling rotate')!;
+    expect(rotate.env).toMatchObject({
+      TARGET: '${{ inputs.target }}',
+      CONTEXT: '${{ inputs.context }}',
+      NAMESPACE: '${{ inputs.namespace }}',
+    });
+    const r = String(rotate.run);
+    expect(r).toMatch(/args=\(--target "\$TARGET"/);
+    expect(r).toMatch(/args\+=\(--kubeconfig "\$RUNNER_TEMP\/kubeconfig"\)/);
+    expect(r).toMatch(/--context "\$CONTEXT"/);
+    expect(r).toMatch(/--namespace "\$NAMESPACE"/);
+    expect(r).toMatch(/--write-secrets "\$RUNNER_TEMP\/rotated-secrets.json"/);
+    // the kubeconfig and the plain secrets file are shredded; only the .gpg is uploaded
+    expect(all.find((s) => s.name === 'Remove the kubeconfig')).toMatchObject({
+      if: "always() && inputs.target == 'kube'",
+    });
+    expect(runs('rotate.yml')).toMatch(/shred -u "\$RUNNER_TEMP\/rotated-secrets.json"/);
+    const upload = all.filter((s) => String(s.uses ?? '').startsWith('actions/upload-artifact@'));
+    expect(upload.map((s) => (s.with as Obj).path)).toEqual([
+      '${{ runner.temp }}/out/rotated-secrets.json.gpg',
+    ]);
+    expect(wf('rotate.yml').text).not.toMatch(/not implemented/);
+  });
+
   it('reusable workflows run the actions from a kindling checkout, so other repositories can call them', () => {
     for (const name of ['reusable-validate-deploy.yml', 'reusable-backup.yml', 'reusable-deploy.yml']) {
       const inputs = ((on(name).workflow_call as Obj).inputs ?? {}) as Obj;

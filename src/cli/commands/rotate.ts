@@ -10,6 +10,7 @@ interface RotateFlags {
   catalog: string;
   kubeconfig?: string;
   context?: string;
+  namespace?: string;
   readyTimeout: string;
 }
 
@@ -37,6 +38,7 @@ export function registerRotate(program: Command): void {
     .option('--timeout <duration>', 'deadline of each connection to a service', '30s')
     .option('--kubeconfig <file>', 'target kube: kubeconfig file (default $KUBECONFIG or ~/.kube/config)')
     .option('--context <name>', 'target kube: kubeconfig context')
+    .option('--namespace <name>', "target kube: the stack's namespace (default: the catalog's)")
     .option(
       '--ready-timeout <duration>',
       'target kube: how long the workloads restarted with the new credential may take to be ready',
@@ -60,6 +62,7 @@ export function registerRotate(program: Command): void {
           timeout: o.timeout,
           kubeconfig: o.kubeconfig,
           context: o.context,
+          namespace: o.namespace,
           readyTimeout: o.readyTimeout,
         },
         {
