@@ -1,7 +1,8 @@
 import type { Transform } from 'node:stream';
 import { PassThrough } from 'node:stream';
-import { constants, createGunzip, createGzip, createZstdCompress } from 'node:zlib';
+import { createGunzip, createGzip } from 'node:zlib';
 import { createZstdFramesDecompress } from './zstd-frames.ts';
+import { ParallelZstdCompress } from './zstd-parallel.ts';
 
 export const COMPRESSIONS = ['zstd', 'gzip', 'none'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
@@ -18,26 +19,24 @@ export function compressionSuffix(c: Compression): string {
 export const ZLIB_CHUNK = 256 * 1024;
 
 /**
- * zstd: level 3 (zstd's own default: fast, good ratio), one stream on one thread-pool thread.
- * Compressing 4 MiB frames on two threads at once (the former zstd-parallel.ts) held three
- * segment buffers and two contexts: peak RSS 196–219 MiB against 163–167 MiB for a 414 MB
- * backup; on 2 shared cores pg_dump, the server and the store keep the second core busy anyway
- * (`npm run bench:backup`).
+ * zstd: level 3 (zstd's own default: fast, good ratio) in independent 4 MiB frames, two at a time
+ * (zstd-parallel.ts): the dump and its compression then use both cores of a runner instead of one.
+ * The window is 2 MiB, so frames cost no ratio: on the bench's 1.3 GB dump, 314.13 MB in 4 MiB
+ * frames against 314.31 MB as one stream. Memory: three 4 MiB segments and a second context. One
+ * zstd stream on one thread instead peaked at 140–150 MiB against 162–179 MiB for a 414 MB
+ * backup, but took 4.0 s against 2.8 s (the dump alone: 2.1 s; medians of 5 alternating runs on
+ * 2 cores shared with other work, `npm run bench:backup` data): the second core is worth it.
  */
-export const ZSTD_LEVEL = 3;
+export const ZSTD = { level: 3, segmentBytes: 4 * 1024 * 1024, workers: 2 } as const;
 
 /** gzip: level 6 (gzip's default). */
 export function compressor(c: Compression): Transform {
-  if (c === 'zstd')
-    return createZstdCompress({
-      chunkSize: ZLIB_CHUNK,
-      params: { [constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL },
-    });
+  if (c === 'zstd') return new ParallelZstdCompress({ ...ZSTD, chunkSize: ZLIB_CHUNK });
   if (c === 'gzip') return createGzip({ level: 6, chunkSize: ZLIB_CHUNK });
   return new PassThrough();
 }
 
-/** zstd artifacts of earlier versions are series of frames: Node's own decompressor would stop after the first. */
+/** zstd artifacts are series of frames: Node's own decompressor would stop after the first. */
 export function decompressor(c: Compression): Transform {
   if (c === 'zstd') return createZstdFramesDecompress({ chunkSize: ZLIB_CHUNK });
   if (c === 'gzip') return createGunzip({ chunkSize: ZLIB_CHUNK });
