@@ -17,15 +17,17 @@
  * Fairness: each side runs RUNS times, alternating (the order rotates every round), and the
  * median counts (the first runs warm the page cache for all); an untimed kindling run before them
  * fills Node's compile cache, so that every measured run — at both sizes — starts the same way.
- * kindling's peak RSS is its own VmHWM (read by the process itself at exit, through a preload,
- * inherited by the process `backup` relaunches), not a polled guess and not the sum of the process
- * tree (its pg_dump children are not counted; the AWS figure does count pg_dumpall and zstd, and
- * the aws process alone is printed beside it). Every restore goes into a database that does not
- * exist yet; it is dropped, untimed, after the run.
+ * kindling's peak RSS is its own VmHWM (read by the process itself at exit, through a preload),
+ * not a polled guess; were kindling ever to run as more than one Node process at a time, their
+ * peaks are summed (they are resident together). Its pg_dump children are not counted; the AWS
+ * figure counts pg_dumpall, zstd and aws, so `aws + zstd` (the same work as kindling's process:
+ * compression and upload, not the dump) and the aws process alone are printed beside it. Both
+ * artifacts' sizes are printed: the same zstd level 3 must give the same size. Every restore goes
+ * into a database that does not exist yet; it is dropped, untimed, after the run.
  * Load averages are printed with the figures: other engineers share these 2 cores.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { psql, type RunningPostgres, startPostgres, startS3, tempDir } from '../test/harness/services.ts';
@@ -67,7 +69,7 @@ function prepare(pg: RunningPostgres, s: number): { size: string; randomMiB: num
 interface Measured {
   ms: number;
   code: number;
-  /** kindling only: the process's own VmHWM. */
+  /** kindling only: its own VmHWM (the sum, should it ever run as several Node processes). */
   peakKiB: number;
   /** shell pipelines: `/usr/bin/time` max RSS of each timed process, by name. */
   timed: Map<string, number>;
@@ -84,11 +86,10 @@ function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.e
     });
     child.on('close', (code) => {
       const ms = performance.now() - t0;
-      // `backup` relaunches itself with V8 heap flags (src/util/heap.ts): the preload reports for
-      // both processes; the streaming one is the larger (the launcher holds ~45 MiB)
+      // every Node process of the command reports (the preload is inherited): resident together
       const peaks = [...stderr.matchAll(/BENCH_VMHWM_KIB (\d+)/g)].map((m) => Number(m[1]));
       const timed = new Map([...stderr.matchAll(/BENCH_RSS (\S+) (\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
-      resolve({ ms, code: code ?? 1, peakKiB: peaks.length ? Math.max(...peaks) : 0, timed, stderr });
+      resolve({ ms, code: code ?? 1, peakKiB: peaks.reduce((a, b) => a + b, 0), timed, stderr });
     });
   });
 }
@@ -130,6 +131,12 @@ try {
   const aws = `${AWS} --endpoint-url ${s3.endpoint} --only-show-errors`;
   // s3rver keeps every object on disk: drop each run's so the disk does not fill up
   const drop = (prefix: string) => execFileSync('rm', ['-rf', join(s3.dir, 'backups', prefix)]);
+  /** Bytes of the objects s3rver holds under a prefix (its files `<key>._S3rver_object`). */
+  const objectBytes = (prefix: string) =>
+    readdirSync(join(s3.dir, 'backups', prefix), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('._S3rver_object'))
+      .reduce((a, f) => a + statSync(join(s3.dir, 'backups', prefix, f)).size, 0);
+  let awsStoredBytes = 0;
   const shell = async (what: string, script: string) => {
     const m = await measure('bash', ['-c', `set -o pipefail; ${script}`], env);
     if (m.code !== 0) throw new Error(`${what} failed (exit ${m.code}): ${m.stderr}`);
@@ -169,6 +176,7 @@ try {
       'pg_dumpall | zstd -3 | aws s3 cp -',
       `${timed('pg_dumpall')} pg_dumpall ${pgConn} | ${timed('zstd')} zstd -3 -q | ${timed('aws')} ${aws} s3 cp - s3://backups/${key}/all.sql.zst`,
     );
+    awsStoredBytes = objectBytes(key);
     drop(key);
     if (m.timed.size !== 3)
       throw new Error(`/usr/bin/time reported ${m.timed.size} of 3 processes: ${m.stderr}`);
@@ -214,6 +222,7 @@ try {
     'dump>/dev/null': dumpNull,
     kindling: () => kindling(),
   });
+  const bigAwsBytes = awsStoredBytes;
 
   // (c) one artifact per side, then restores of it into fresh databases
   await kindling('restore-src');
@@ -282,6 +291,8 @@ try {
   const rssDiff = (bigPeak - smallPeak) / smallPeak;
   const awsPeak = (ms: Measured[]) => Math.max(...ms.map((m) => sum(m.timed)));
   const awsAlone = (ms: Measured[]) => Math.max(...ms.map((m) => m.timed.get('aws') ?? 0));
+  const awsZstd = (ms: Measured[]) =>
+    Math.max(...ms.map((m) => (m.timed.get('aws') ?? 0) + (m.timed.get('zstd') ?? 0)));
   const restoreRatio = med(r.out.kindling) / med(r.out['aws pipeline']);
 
   const rows: [string, string, string, boolean | undefined][] = [
@@ -305,6 +316,12 @@ try {
       undefined,
     ],
     [
+      `    of it aws + zstd (no dump tool), ${big.size}`,
+      mib(awsZstd(b.out['aws pipeline'])),
+      '(reference)',
+      undefined,
+    ],
+    [
       `    of it the aws process, ${big.size}`,
       mib(awsAlone(b.out['aws pipeline'])),
       '(reference)',
@@ -322,7 +339,7 @@ try {
   ];
   console.log('');
   console.log(
-    `medians of ${RUNS} alternating runs each; ${big.size} (kindling stored ${storedMiB(b.out.kindling[0]!).toFixed(0)} MiB), small ${small.size}; peaks are the max of the runs`,
+    `medians of ${RUNS} alternating runs each; ${big.size} (kindling stored ${storedMiB(b.out.kindling[0]!).toFixed(1)} MiB, the aws pipeline ${(bigAwsBytes / 1048576).toFixed(1)} MiB), small ${small.size}; peaks are the max of the runs`,
   );
   const w = Math.max(...rows.map((x) => x[0].length));
   for (const [name, value, target, met] of rows) {
