@@ -27,6 +27,7 @@ import { KubeCluster } from '../../src/kube/cluster.ts';
 import { loadKubeConfig } from '../../src/kube/config.ts';
 import { renderSizing } from '../../src/manifests/render.ts';
 import { RESTARTED_AT, restartApply, secretKeyApply } from '../../src/rotate/kube.ts';
+import { postgresRoleRotator } from '../../src/rotate/postgres-role.ts';
 import { readSecretsFile } from '../../src/rotate/state.ts';
 import { REPO } from '../actions-entry/run-action.ts';
 import { describeWithSim } from '../e2e/sim-available.ts';
@@ -208,6 +209,54 @@ async function rotateOk(components: string, file: string, extra: { namespace?: s
   console.log(`[rotate-kube-stack] ${components} rotated in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return { results, out: out.join('\n') };
 }
+
+describe('postgres-role on target kube: the in-pod login (pure, a recorded exec)', () => {
+  const ctxWith = (answer: { exitCode: number; stdout: string; stderr: string }) => {
+    const calls: { command: readonly string[]; stdin: string }[] = [];
+    const ctx = {
+      url: new URL('postgresql://127.0.0.1:1/postgres'),
+      user: 'postgres',
+      spec: { name: 'superuser', type: 'postgres-role' },
+      timeoutMs: 5000,
+      inPod: {
+        resolve: async () => ({
+          podIP: '10.244.0.7',
+          port: 5432,
+          run: async (command: readonly string[], stdin: string) => {
+            calls.push({ command, stdin });
+            return answer;
+          },
+        }),
+      },
+    };
+    return { ctx, calls };
+  };
+  it('psql to the pod’s own IP; the password only on stdin, never in argv; exit 0 + "1" accepted, libpq’s refusals rejected, anything else an error', async () => {
+    const ok = ctxWith({ exitCode: 0, stdout: '1\n', stderr: '' });
+    expect(await postgresRoleRotator.login(ok.ctx, 's3cret-Pw')).toBe('accepted');
+    const [call] = ok.calls;
+    expect(call!.stdin).toBe('s3cret-Pw\n');
+    expect(call!.command.join(' ')).not.toContain('s3cret-Pw');
+    expect(call!.command.slice(-4)).toEqual(['10.244.0.7', '5432', 'postgres', 'postgres']);
+    const bad = ctxWith({
+      exitCode: 2,
+      stdout: '',
+      stderr:
+        'psql: error: connection to server at "10.244.0.7", port 5432 failed: FATAL:  password authentication failed for user "postgres"\n',
+    });
+    expect(await postgresRoleRotator.login(bad.ctx, 'x')).toBe('rejected');
+    const none = ctxWith({
+      exitCode: 2,
+      stdout: '',
+      stderr: 'psql: error: fe_sendauth: no password supplied\n',
+    });
+    expect(await postgresRoleRotator.login(none.ctx, '')).toBe('rejected');
+    const down = ctxWith({ exitCode: 2, stdout: '', stderr: 'psql: error: connection refused\n' });
+    await expect(postgresRoleRotator.login(down.ctx, 'x')).rejects.toThrow(
+      /psql in the pod \(to 10.244.0.7:5432\) exited 2: psql: error: connection refused/,
+    );
+  });
+});
 
 describe('rotate --namespace (usage, no cluster needed)', () => {
   it('a name that is not an RFC 1123 label, or --namespace on target local, is a usage error naming the flag (exit 2)', async () => {
