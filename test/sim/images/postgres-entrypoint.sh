@@ -4,7 +4,10 @@
 # `-x` arguments mean `postgres -x`; an empty PGDATA is initialised with POSTGRES_USER/PASSWORD
 # (refused without a password), listen_addresses '*' (the image's postgresql.conf.sample) and
 # `host all all all scram-sha-256`; /docker-entrypoint-initdb.d/*.sql|*.sh run once against a
-# temporary socket-only server; then `exec postgres "$@"`.
+# temporary socket-only server; then `exec postgres "$@"`. pg_hba.conf as the image leaves it:
+# docker_init_database_dir runs initdb without --auth (initdb's default: trust for local, 127.0.0.1/32
+# and ::1/128), then pg_setup_hba_conf appends `host all all all $POSTGRES_HOST_AUTH_METHOD`
+# (scram-sha-256 unless set) — so loopback is trusted and every other address needs the password.
 set -eu
 PGBIN=/usr/lib/postgresql/15/bin
 if [ "${1#-}" != "$1" ]; then set -- postgres "$@"; fi
