@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { type StandIn, startStandIn } from './http-services.ts';
+import { memoryAccounts, type StandIn, startStandIn } from './http-services.ts';
 
 // The stand-ins answer what readiness.md documents for the real endpoints, in each state.
 describe('HTTP stand-ins (for services that cannot run here)', () => {
@@ -59,6 +59,108 @@ describe('HTTP stand-ins (for services that cannot run here)', () => {
     expect(JSON.parse(ds.body)).toMatchObject({ name: 'Prometheus', type: 'prometheus' });
     s.setState('starting');
     expect((await get(s, '/api/health')).status).toBe(503);
+  });
+
+  it('account APIs rotation uses: Nacos PUT /v1/auth/users needs a token; Milvus update_password checks the old one and the length; Grafana PUT /api/user/password; the old password refused after each change', async () => {
+    const call = async (url: string, init: RequestInit = {}) => {
+      const r = await fetch(url, init);
+      return { status: r.status, body: await r.text() };
+    };
+    const n = await start('nacos', { credentials: { username: 'nacos', password: 'old-pw' } });
+    const form = (o: Record<string, string>) => ({
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(o).toString(),
+    });
+    const login = await call(`${n.url}/nacos/v1/auth/login`, form({ username: 'nacos', password: 'old-pw' }));
+    const token = JSON.parse(login.body).accessToken as string;
+    expect(
+      (
+        await call(`${n.url}/nacos/v1/auth/users?username=nacos&newPassword=new-pw&accessToken=forged`, {
+          method: 'PUT',
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      await call(`${n.url}/nacos/v1/auth/users?username=nacos&newPassword=new-pw&accessToken=${token}`, {
+        method: 'PUT',
+      }),
+    ).toEqual({ status: 200, body: '{"code":200,"message":null,"data":"update user ok!"}' });
+    expect(
+      (await call(`${n.url}/nacos/v1/auth/login`, form({ username: 'nacos', password: 'old-pw' }))).status,
+    ).toBe(403);
+    expect(
+      (await call(`${n.url}/nacos/v1/auth/login`, form({ username: 'nacos', password: 'new-pw' }))).status,
+    ).toBe(200);
+
+    const m = await start('milvus', { accounts: memoryAccounts({ username: 'root', password: 'Milvus' }) });
+    const mv = (auth: string, path: string, body: object) =>
+      call(`http://127.0.0.1:${m.grpcPort}/v2/vectordb/users/${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${auth}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect((await mv('root:wrong', 'describe', { userName: 'root' })).status).toBe(401);
+    expect(
+      JSON.parse(
+        (
+          await mv('root:Milvus', 'update_password', {
+            userName: 'root',
+            password: 'x',
+            newPassword: 'long-enough',
+          })
+        ).body,
+      ).code,
+    ).toBe(1100);
+    expect(
+      JSON.parse(
+        (
+          await mv('root:Milvus', 'update_password', {
+            userName: 'root',
+            password: 'Milvus',
+            newPassword: 'short',
+          })
+        ).body,
+      ).code,
+    ).toBe(1100);
+    expect(
+      JSON.parse(
+        (
+          await mv('root:Milvus', 'update_password', {
+            userName: 'root',
+            password: 'Milvus',
+            newPassword: 'long-enough',
+          })
+        ).body,
+      ).code,
+    ).toBe(0);
+    expect((await mv('root:Milvus', 'describe', { userName: 'root' })).status).toBe(401);
+    expect(JSON.parse((await mv('root:long-enough', 'describe', { userName: 'root' })).body).code).toBe(0);
+
+    const g = await start('grafana', { credentials: { username: 'admin', password: 'admin' } });
+    const basic = (pw: string) => ({
+      authorization: `Basic ${Buffer.from(`admin:${pw}`).toString('base64')}`,
+    });
+    const change = (pw: string, body: object) =>
+      call(`${g.url}/api/user/password`, {
+        method: 'PUT',
+        headers: { ...basic(pw), 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect(
+      (await change('admin', { oldPassword: 'nope', newPassword: 'abcd', confirmNew: 'abcd' })).status,
+    ).toBe(401);
+    expect(
+      (await change('admin', { oldPassword: 'admin', newPassword: 'abc', confirmNew: 'abc' })).status,
+    ).toBe(400);
+    expect(
+      await change('admin', { oldPassword: 'admin', newPassword: 'rotated', confirmNew: 'rotated' }),
+    ).toEqual({
+      status: 200,
+      body: '{"message":"User password changed"}',
+    });
+    expect((await call(`${g.url}/api/user`, { headers: basic('admin') })).status).toBe(401);
+    expect((await call(`${g.url}/api/user`, { headers: basic('rotated') })).status).toBe(200);
   });
 
   it('Jaeger, kafka-ui and MinIO health stand-ins', async () => {

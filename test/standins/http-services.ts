@@ -131,7 +131,8 @@ async function nacosAuth(req: IncomingMessage, url: URL, _s: StandIn, o: StandIn
     if (!holder || !(await accounts.exists(holder)) || (holder !== user && holder !== 'nacos'))
       return text(403, 'authorization failed!');
     if (!(await accounts.exists(user)))
-      return json(200, { code: 400, message: null, data: `user ${user} not exist!` });
+      // IllegalArgumentException through ConsoleExceptionHandler: 400 with the message
+      return text(400, `caused: user ${user} not exist!;`);
     await accounts.set(user, params.get('newPassword') ?? '');
     return json(200, { code: 200, message: null, data: 'update user ok!' });
   }
