@@ -36,12 +36,9 @@ export function compressor(c: Compression): Transform {
   return new PassThrough();
 }
 
-/**
- * zstd artifacts are series of frames: Node's own decompressor would stop after the first. Its
- * output buffers are 1 MiB (4 × ZLIB_CHUNK): fewer thread-pool round trips (zstd-frames.ts).
- */
+/** zstd artifacts are series of frames: Node's own decompressor would stop after the first. */
 export function decompressor(c: Compression): Transform {
-  if (c === 'zstd') return createZstdFramesDecompress({ chunkSize: 4 * ZLIB_CHUNK });
+  if (c === 'zstd') return createZstdFramesDecompress({ chunkSize: ZLIB_CHUNK });
   if (c === 'gzip') return createGunzip({ chunkSize: ZLIB_CHUNK });
   return new PassThrough();
 }

@@ -210,19 +210,8 @@ function magicPrefix(bytes: Uint8Array): boolean {
   );
 }
 
-/**
- * Input is decompressed in batches of at least this many bytes. A socket or pipe delivers 64 KiB
- * at a time, and every write is a round trip to the thread pool: decompressing the bench's 86 MiB
- * artifact (373 MB out) took 533–597 ms of CPU fed 64 KiB at a time into 256 KiB output buffers,
- * 420–483 ms fed 512 KiB into 1 MiB ones (`zstd -dc`: 190 ms). Small enough that output still
- * starts long before a large frame has been read.
- */
-const INPUT_BATCH = 512 * 1024;
-
 class ZstdFramesDecompress extends Transform {
   readonly #splitter = new ZstdFrameSplitter();
-  #batch: Buffer[] = [];
-  #batched = 0;
   readonly #chunkSize: number | undefined;
   /** Aborts pending waits on an inner decompressor when this stream is destroyed. */
   readonly #abort = new AbortController();
@@ -235,24 +224,11 @@ class ZstdFramesDecompress extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, cb: TransformCallback): void {
-    this.#batch.push(chunk);
-    this.#batched += chunk.length;
-    if (this.#batched < INPUT_BATCH) cb();
-    else this.#feed(this.#takeBatch()).then(() => cb(), cb);
+    this.#feed(chunk).then(() => cb(), cb);
   }
 
   override _flush(cb: TransformCallback): void {
-    (async () => {
-      if (this.#batched > 0) await this.#feed(this.#takeBatch());
-      await this.#feed(undefined);
-    })().then(() => cb(), cb);
-  }
-
-  #takeBatch(): Buffer {
-    const all = this.#batch.length === 1 ? this.#batch[0]! : Buffer.concat(this.#batch, this.#batched);
-    this.#batch = [];
-    this.#batched = 0;
-    return all;
+    this.#feed(undefined).then(() => cb(), cb);
   }
 
   override _read(size: number): void {
