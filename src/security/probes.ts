@@ -13,6 +13,17 @@ export interface NetworkProbe {
   /** A Service of the destination and its port (what `nc` dials; the policy sees the container port). */
   host: string;
   port: number;
+  /**
+   * A label selector, for traffic within one component: dial a running pod it selects by its IP on
+   * `podPort` (the container port) instead of the Service. The probing pod carries the component's
+   * labels, so the Service selects it too: the EndpointSlice controller lists every ready pod whose
+   * labels match the selector, and a container without a readiness probe counts as ready once it
+   * runs (docs: "EndpointSlices"; "Pod Lifecycle", container probes: readinessProbe "If a container
+   * does not provide a readiness probe, the default state is Success"). kube-proxy may then send the
+   * probe's connection to the probe itself, where nothing listens. Empty for every other probe.
+   */
+  pod: string;
+  podPort: number;
   why: string;
 }
 
@@ -58,6 +69,7 @@ export function networkProbes(
     );
     const stranger = evaluate(policies, nsLabels, { namespace: stack.namespace, labels: {} }, dst, port);
     if (!allowed.verdict.allowed || stranger.verdict.allowed) continue;
+    const within = from === to;
     return [
       {
         expect: 'allowed',
@@ -65,6 +77,8 @@ export function networkProbes(
         labels: showLabels(from.selector),
         host: dial.service,
         port: dial.port,
+        pod: within ? showLabels(to.selector) : '',
+        podPort: within ? dial.containerPort : 0,
         why,
       },
       {
@@ -73,6 +87,8 @@ export function networkProbes(
         labels: '',
         host: dial.service,
         port: dial.port,
+        pod: '',
+        podPort: 0,
         why: `no catalog edge from an unlabelled pod to ${to.name}`,
       },
     ];

@@ -22,12 +22,18 @@ export interface Probe {
   labels: string;
   host: string;
   port: number;
+  /** Traffic within one component: dial a running pod this selector selects, by IP, on podPort. */
+  pod: string;
+  podPort: number;
   why: string;
 }
 
 export interface ProbeRun {
   /** nc's exit status, or '' when the pod never printed one. */
   result: string;
+  /** What nc dialled: the Service, or a pod's IP and container port (a probe with `pod`). */
+  host: string;
+  port: number;
   ms: number;
   out: string;
 }
@@ -79,9 +85,27 @@ export async function probe(sim: SimCluster, ns: string, p: Probe, n: number): P
   let result = '';
   let out = '';
   const t0 = Date.now();
+  let host = p.host;
+  let port = p.port;
+  if (p.pod) {
+    // the workflow's `kubectl get pods -l POD --field-selector=status.phase=Running`, probe pods left out
+    const want = p.pod.split(',').map((kv) => kv.split('=') as [string, string]);
+    const ip = sim.api
+      .list('v1', 'Pod', ns)
+      .find(
+        (o) =>
+          o.status?.phase === 'Running' &&
+          o.status?.podIP &&
+          !o.metadata.name.startsWith('netpol-probe-') &&
+          want.every(([k, v]) => o.metadata.labels?.[k] === v),
+      )?.status?.podIP;
+    if (!ip) return { result: '', host, port, ms: Date.now() - t0, out: `no running pod matches ${p.pod}` };
+    host = ip;
+    port = p.podPort;
+  }
   for (let attempt = 1; attempt <= 3; attempt++) {
     const name = `netpol-probe-${n}-${attempt}`;
-    runProbePod(sim, ns, name, p.labels, `nc -zv -w 3 ${p.host} ${p.port}; echo nc-exit=$?`);
+    runProbePod(sim, ns, name, p.labels, `nc -zv -w 3 ${host} ${port}; echo nc-exit=$?`);
     const deadline = Date.now() + 30_000;
     let phase = '';
     while (Date.now() < deadline) {
@@ -99,15 +123,16 @@ export async function probe(sim: SimCluster, ns: string, p: Probe, n: number): P
     if (p.expect === 'denied' || result === '0') break;
     await new Promise((r) => setTimeout(r, 500));
   }
-  return { result, ms: Date.now() - t0, out };
+  return { result, host, port, ms: Date.now() - t0, out };
 }
 
 /** The workflow's verdict on one probe run: undefined when it passes, else its `::error::` text. */
 export function probeFailure(p: Probe, r: ProbeRun, n: number): string | undefined {
-  if (r.result === '') return `probe ${n} (${p.as} -> ${p.host}:${p.port}) did not run: no nc exit status`;
+  if (r.result === '' && p.pod && r.out.startsWith('no running pod')) return `probe ${n} (${p.as}): ${r.out}`;
+  if (r.result === '') return `probe ${n} (${p.as} -> ${r.host}:${r.port}) did not run: no nc exit status`;
   if (p.expect === 'allowed' && r.result !== '0')
-    return `${p.why}: ${p.as} could not connect to ${p.host}:${p.port} (nc exit ${r.result})`;
+    return `${p.why}: ${p.as} could not connect to ${r.host}:${r.port} (nc exit ${r.result})`;
   if (p.expect === 'denied' && r.result === '0')
-    return `${p.as} connected to ${p.host}:${p.port}, which the NetworkPolicies must refuse (${p.why})`;
+    return `${p.as} connected to ${r.host}:${r.port}, which the NetworkPolicies must refuse (${p.why})`;
   return undefined;
 }

@@ -77,7 +77,7 @@ describeWithSim(
       // dropped, not reset: nc waited its 3 s (kindnetd drops what the policies refuse)
       expect(d.ms).toBeGreaterThanOrEqual(3000);
       console.log(
-        `netpol: ${allowed.as} -> ${allowed.host}:${allowed.port} connected in ${a.ms} ms; unlabelled pod refused after ${d.ms} ms`,
+        `netpol: ${allowed.as} -> ${a.host}:${a.port} connected in ${a.ms} ms; unlabelled pod refused after ${d.ms} ms`,
       );
     }, 120_000);
   },

@@ -382,7 +382,7 @@ async function networkAssertion(
     const failure = probeFailure(p, r, i + 1);
     if (failure) failures.push(failure);
     said.push(
-      `${p.as} -> ${p.host}:${p.port} ${p.expect === 'allowed' ? 'connected' : 'refused'} (nc exit ${r.result || '-'}, ${r.ms} ms)`,
+      `${p.as} -> ${r.host}:${r.port} ${p.expect === 'allowed' ? 'connected' : 'refused'} (nc exit ${r.result || '-'}, ${r.ms} ms)`,
     );
   }
   if (probes.length !== 2) failures.push(`expected 2 network probes, ran ${probes.length}`);

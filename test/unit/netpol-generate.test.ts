@@ -64,11 +64,13 @@ describeWithKubectl('generated NetworkPolicies (real kubectl kustomize)', () => 
     expect(allowed!.labels).toContain('app.kubernetes.io/name=nacos');
     expect(denied).toMatchObject({ expect: 'denied', labels: '', host: 'nacos-mysql', port: 3306 });
     // a lone component: its own pods are the allowed side
-    expect(networkProbes(stack, rendered.kind!, ['redis'])[0]).toMatchObject({
-      as: 'redis',
-      host: 'redis',
-      port: 6379,
-    });
+    expect(allowed).toMatchObject({ pod: '', podPort: 0 });
+    // a lone component: its own pods are the allowed side, dialled by pod IP on the container port,
+    // since a probe pod with redis's labels is itself an endpoint of Service redis (it has no
+    // readiness probe, so it is ready once it runs: docs "Pod Lifecycle", container probes)
+    const [own] = networkProbes(stack, rendered.kind!, ['redis']);
+    expect(own).toMatchObject({ as: 'redis', host: 'redis', port: 6379, podPort: 6379 });
+    expect(own!.pod).toBe(own!.labels);
     // without policies nothing is refused: no pair can be claimed
     expect(
       networkProbes(
