@@ -1,5 +1,6 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { streamingEnvironment } from '../../src/util/heap.ts';
 
 const HEAP = new URL('../../src/util/heap.ts', import.meta.url).pathname;
 
@@ -31,3 +32,67 @@ describe('keepYoungGenerationSmall', () => {
     expect(newSpaceMiB(true)).toBeLessThanOrEqual(2);
   });
 });
+
+/** `kindling <args>` with a preload that reports, at exit, its PID and MALLOC_ARENA_MAX. */
+function kindlingReports(args: string[], env: NodeJS.ProcessEnv, script = 'bin/kindling.js') {
+  const preload = `data:text/javascript,${encodeURIComponent(
+    "process.on('exit', (code) => process.stderr.write(['REPORT', process.pid, String(process.env.MALLOC_ARENA_MAX), code].join(' ') + '\\n'));",
+  )}`;
+  const bin = new URL(`../../${script}`, import.meta.url).pathname;
+  return new Promise<{ pid: number; code: number | null; stdout: string; reports: string[] }>((resolve) => {
+    const child = spawn(process.execPath, ['--import', preload, bin, ...args], { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('close', (code) =>
+      resolve({ pid: child.pid!, code, stdout, reports: stderr.match(/^REPORT .*$/gm) ?? [] }),
+    );
+  });
+}
+
+describe('streamingEnvironment', () => {
+  it('adds MALLOC_ARENA_MAX=1 and keeps the rest of the environment', () => {
+    expect(streamingEnvironment({ PATH: '/bin', HOME: '/h' }, 'linux')).toEqual({
+      PATH: '/bin',
+      HOME: '/h',
+      MALLOC_ARENA_MAX: '1',
+    });
+  });
+  it('asks for nothing once set (after the exec, or by the user) and nothing on Windows', () => {
+    expect(streamingEnvironment({ MALLOC_ARENA_MAX: '1' }, 'linux')).toBeUndefined();
+    expect(streamingEnvironment({ MALLOC_ARENA_MAX: '4' }, 'linux')).toBeUndefined();
+    expect(streamingEnvironment({ PATH: 'C:\\' }, 'win32')).toBeUndefined();
+  });
+});
+
+describe.skipIf(process.platform === 'win32')(
+  'a streaming command starts with the streaming environment',
+  () => {
+    const env = { ...process.env };
+    delete env.MALLOC_ARENA_MAX;
+    it('replaces its own image once: same PID, stdio and exit status, one exit, the variable set', async () => {
+      const r = await kindlingReports(['backup', '--help'], env);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('Usage: kindling backup');
+      // the exit handler of the first image never runs (execve discards it): one report, our child's PID
+      expect(r.reports).toEqual([`REPORT ${r.pid} 1 0`]);
+    });
+    it('the backup action entry too, as the runner starts it (node <entry>; no inputs: the action fails, exit 1)', async () => {
+      const r = await kindlingReports([], env, 'src/actions/backup/index.ts');
+      expect(r.reports).toEqual([`REPORT ${r.pid} 1 1`]);
+    });
+    it("keeps a user's own MALLOC_ARENA_MAX and leaves other commands alone", async () => {
+      expect(
+        (await kindlingReports(['backup', '--help'], { ...env, MALLOC_ARENA_MAX: '4' })).reports,
+      ).toEqual([expect.stringMatching(/^REPORT \d+ 4 0$/)]);
+      expect((await kindlingReports(['--help'], env)).reports).toEqual([
+        expect.stringMatching(/^REPORT \d+ undefined 0$/),
+      ]);
+    });
+  },
+);
