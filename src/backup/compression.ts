@@ -19,15 +19,18 @@ export function compressionSuffix(c: Compression): string {
 export const ZLIB_CHUNK = 256 * 1024;
 
 /**
- * zstd: level 3 (zstd's own default: fast, good ratio) in independent 4 MiB frames, two at a time
+ * zstd: level 3 (zstd's own default: fast, good ratio) in independent 2 MiB frames, two at a time
  * (zstd-parallel.ts): the dump and its compression then use both cores of a runner instead of one.
- * The window is 2 MiB, so frames cost no ratio: on the bench's 1.3 GB dump, 314.13 MB in 4 MiB
- * frames against 314.31 MB as one stream. Memory: three 4 MiB segments and a second context. One
- * zstd stream on one thread instead peaked at 140–150 MiB against 162–179 MiB for a 414 MB
- * backup, but took 4.0 s against 2.8 s (the dump alone: 2.1 s; medians of 5 alternating runs on
- * 2 cores shared with other work, `npm run bench:backup` data): the second core is worth it.
+ * Memory: three segments (the one filling, two compressing), their frames' output and a second
+ * context. Frame size (issue #15; the bench's 414 MB backup, 5 MiB parts, 4 alternating runs):
+ * 4 MiB frames peaked at 171–181 MiB, 2 MiB at 156–158 MiB, same wall time (2.3–2.6 s); 1 MiB
+ * at 149–155 MiB but smaller frames than the 2 MiB window cost ratio. The cost, against zstd -3's
+ * one stream: the bench's artifact 89.76 MB in 4 MiB frames, 89.81 MB in 2 MiB, 90.05 MB in 1 MiB;
+ * a text-only dump (pgbench, 204 MB, ~100:1) 1.90 / 2.02 / 2.38 MB, zstd -3 1.87 MB.
+ * One zstd stream on one thread instead had peaked 20–30 MiB lower than 4 MiB frames but took
+ * 4.0 s against 2.8 s (the dump alone: 2.1 s; 5 alternating runs): the second core is worth it.
  */
-export const ZSTD = { level: 3, segmentBytes: 4 * 1024 * 1024, workers: 2 } as const;
+export const ZSTD = { level: 3, segmentBytes: 2 * 1024 * 1024, workers: 2 } as const;
 
 /** gzip: level 6 (gzip's default). */
 export function compressor(c: Compression): Transform {

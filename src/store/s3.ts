@@ -36,7 +36,7 @@ export interface S3Settings {
  *   the request to the response headers — without the flag a breach is only logged as a warning;
  * - `socketTimeout` (`set-socket-timeout.ts`): any silence on the socket, which also bounds a
  *   response body (a GetObject stream) that stalls after its headers.
- * A part upload (8 MiB) or a server-side copy gets a longer request timeout than a small call.
+ * A part upload (5 MiB) or a server-side copy gets a longer request timeout than a small call.
  * Timeouts are `TimeoutError`s, which the standard retry strategy treats as transient, like
  * HTTP 500/502/503/504 and throttling codes such as SlowDown (`service-error-classification`
  * constants): each call is tried `S3_MAX_ATTEMPTS` times with exponential back-off and jitter
@@ -72,13 +72,15 @@ export function s3TimeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number {
 
 /**
  * Multipart sizing: memory is (QUEUE_SIZE + 1) × PART_SIZE per upload, fixed and reused
- * (src/store/multipart.ts): 16 MiB. 8 MiB parts allow ~78 GiB per artifact (10,000 parts) — far
- * above a compressed dump of this stack; 16 MiB parts measured no faster against s3rver and cost
- * 24 MiB more resident memory. One part in flight while the next fills: a compressed dump fills
- * a part more slowly than a store takes one, and a second part in flight (8 MiB more) was no
- * faster: 2.5–3.2 s against 2.4–3.4 s for the bench's 414 MB backup into s3rver.
+ * (src/store/multipart.ts): 10 MiB. 5 MiB is S3's smallest part (all but the last; at most 10,000
+ * parts: AWS docs "Amazon S3 multipart upload limits"), so ~48 GiB per artifact — far above a
+ * compressed dump of this stack. Against 8 MiB parts (issue #15, the bench's 414 MB backup into
+ * s3rver, 4 alternating runs, with 2 MiB zstd segments): peak RSS 156–158 against 164–169 MiB,
+ * wall 2.3–2.6 s against 2.4–2.5 s; 16 MiB parts had measured no faster and cost 24 MiB more.
+ * One part in flight while the next fills: a compressed dump fills a part more slowly than a store
+ * takes one, and a second part in flight was no faster (2.5–3.2 s against 2.4–3.4 s, 8 MiB parts).
  */
-export const PART_SIZE = 8 * 1024 * 1024;
+export const PART_SIZE = 5 * 1024 * 1024;
 export const QUEUE_SIZE = 1;
 
 /**

@@ -76,7 +76,7 @@ describe('SigV4 stand-in (MinIO authentication in front of s3rver)', () => {
       secretAccessKey: PASSWORD,
       timeoutMs: 10_000,
     });
-    // 9 MiB: two parts of kindling's 8 MiB PART_SIZE (CreateMultipartUpload ?uploads, UploadPart
+    // 9 MiB: two parts of kindling's 5 MiB PART_SIZE (CreateMultipartUpload ?uploads, UploadPart
     // ?partNumber&uploadId, CompleteMultipartUpload)
     const data = randomBytes(9 * 1024 * 1024);
     const key = 'dir one/a b+c.bin';
