@@ -32,7 +32,9 @@ export function keepYoungGenerationSmall(): void {
  * 4 MiB zstd frames, 2 shared cores): peak RSS median 170.4 MiB (160.8–184.2) without, 161.0 MiB
  * (153.9–175.1) with (6 alternating runs, load 4–5); through this exec against MALLOC_ARENA_MAX=16
  * (glibc's default for 2 cores, 8 per core) 178.7 (176.2–189.9) against 192.3 (178.4–200.2) MiB
- * (5 runs, load 3); CPU and wall time unchanged within the noise (2.4–2.7 s wall either way).
+ * (5 runs, load 3); backup CPU and wall time unchanged within the noise (2.4–2.7 s wall either
+ * way). The exec itself costs one more Node start: `kindling backup --help` 0.12 s against 0.07 s
+ * with the variable already set (10 runs each).
  * glibc reads it once, when the process starts: too late for a running Node. So a streaming command
  * replaces its own image once (`process.execve`, Node ≥ 23.11: same PID, so stdio, exit status and
  * signals are its own; no second process) with the variable set — unless it is set already (by
