@@ -48,23 +48,33 @@ export function syncStatefulSet(ctx: SimContext, set: Obj): void {
     if (!parallel) break;
   }
 
-  // RollingUpdate: replace the highest-ordinal pod of an old revision once all pods are ready
-  // (stateful_set_control.go, "we terminate the Pod with the largest ordinal that does not match").
+  // RollingUpdate (stateful_set_control.go updateStatefulSet): under OrderedReady (monotonic) any pod
+  // that is not Running and Ready stops the pass before the update; under Parallel nothing does. Then,
+  // from the highest ordinal down: "we terminate the Pod with the largest ordinal that does not match
+  // the update revision" whatever its own readiness, and "wait for unhealthy Pods on update" only at a
+  // pod already on the update revision.
   const partition = set.spec.updateStrategy?.rollingUpdate?.partition ?? 0;
-  if (set.spec.updateStrategy?.type !== 'OnDelete' && pods.length === replicas && pods.every(podReady)) {
+  if (
+    set.spec.updateStrategy?.type !== 'OnDelete' &&
+    pods.length === replicas &&
+    (parallel || pods.every(podReady))
+  ) {
     for (let i = replicas - 1; i >= partition; i--) {
       const p = byOrdinal.get(i);
-      if (p && p.metadata.labels?.['controller-revision-hash'] !== updateRevision) {
-        ctx.api.remove('v1', 'Pod', ns, p.metadata.name);
-        ctx.event(
-          set,
-          'Normal',
-          'SuccessfulDelete',
-          `delete Pod ${p.metadata.name} in StatefulSet ${set.metadata.name} successful`,
-          'statefulset-controller',
-        );
-        break;
+      if (!p) break;
+      if (p.metadata.labels?.['controller-revision-hash'] === updateRevision) {
+        if (!podReady(p)) break;
+        continue;
       }
+      ctx.api.remove('v1', 'Pod', ns, p.metadata.name);
+      ctx.event(
+        set,
+        'Normal',
+        'SuccessfulDelete',
+        `delete Pod ${p.metadata.name} in StatefulSet ${set.metadata.name} successful`,
+        'statefulset-controller',
+      );
+      break;
     }
   }
 

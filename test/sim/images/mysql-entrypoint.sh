@@ -54,4 +54,7 @@ if [ ! -d "$DATADIR/mysql" ]; then
   mariadb-admin --socket="$SOCKET" -uroot -p"${MYSQL_ROOT_PASSWORD:-}" shutdown
   echo '[Note] [Entrypoint]: MySQL init process done. Ready for start up.'
 fi
-exec mariadbd --datadir="$DATADIR" --socket="$SOCKET" --port=3306 --bind-address=0.0.0.0 "$@"
+# the image's /etc/mysql/conf.d/docker.cnf (docker-library/mysql 8.0/config/conf.d/docker.cnf):
+# host_cache_size=0 and skip-name-resolve — no reverse DNS of client addresses, no host cache (so no
+# host blocked after max_connect_errors aborted handshakes)
+exec mariadbd --datadir="$DATADIR" --socket="$SOCKET" --port=3306 --bind-address=0.0.0.0 --host-cache-size=0 --skip-name-resolve "$@"
