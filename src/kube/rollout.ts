@@ -35,7 +35,7 @@ async function forceBrokenPods(client: KubeClient, set: Obj, revision: string): 
 }
 
 /** `matchLabels` as a label selector string; expressions are checked by controller ownership. */
-const selectorString = (o: Obj): string | undefined => {
+export const selectorString = (o: Obj): string | undefined => {
   const ml = Object.entries((o.spec?.selector?.matchLabels ?? {}) as Record<string, string>);
   return ml.length ? ml.map(([k, v]) => `${k}=${v}`).join(',') : undefined;
 };

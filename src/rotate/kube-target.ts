@@ -9,11 +9,20 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Stack } from '../catalog/types.ts';
 import { KubeClient } from '../kube/client.ts';
 import { connectKubeCluster } from '../kube/cluster.ts';
+import { selectorString } from '../kube/rollout.ts';
 import { ClusterWatch, waitForComponent } from '../kube/wait.ts';
 import { kubeTarget } from '../targets/kube.ts';
 import type { Target } from '../targets/types.ts';
 import { FailedError } from '../util/errors.ts';
-import { consumersOf, RESTARTABLE, ROTATE_FIELD_MANAGER, restartApply, secretKeyApply } from './kube.ts';
+import {
+  consumersOf,
+  mayStick,
+  RESTARTABLE,
+  ROTATE_FIELD_MANAGER,
+  restartApply,
+  secretKeyApply,
+  stuckReaders,
+} from './kube.ts';
 import type { InPod, RotationSpec } from './types.ts';
 
 export interface KubeRotation {
@@ -108,6 +117,29 @@ export async function kubeRotation(
         name: w.metadata.name,
       }));
       const watch = new ClusterWatch(client);
+      // an OrderedReady reader's pod that lost its credential is never replaced by the restart:
+      // delete it while waiting (stuckReaders), as the docs' forced rollback does
+      let waiting = true;
+      const unstick = (async () => {
+        while (waiting) {
+          for (const set of readers) {
+            const retired = set.status?.updateRevision as string | undefined;
+            if (!mayStick(set) || !retired) continue;
+            const pods = await client
+              .list('v1', 'Pod', ns, selectorString(set), o.timeoutMs)
+              .catch(() => ({ items: [] as Record<string, unknown>[] }));
+            for (const p of stuckReaders(set, pods.items, retired)) {
+              await client
+                .delete({ apiVersion: 'v1', kind: 'Pod', metadata: { name: p.metadata.name, namespace: ns } })
+                .catch(() => {});
+              o.log?.(
+                `${job.component}: deleted Pod/${p.metadata.name}: not Ready on the credential before the rotation, and its OrderedReady StatefulSet/${set.metadata.name} would not replace it (forced rollback)`,
+              );
+            }
+          }
+          for (let i = 0; i < 10 && waiting; i++) await new Promise((r) => setTimeout(r, 200));
+        }
+      })();
       try {
         await watch.ensure(targets);
         const r = await waitForComponent(job.component, targets, watch, { timeoutMs: o.readyTimeoutMs });
@@ -116,6 +148,8 @@ export async function kubeRotation(
             `${names.join(', ')} not ready after the restart: ${r.verdict.reasons.join('; ') || (r.timedOut ? 'timed out' : r.verdict.state)}`,
           );
       } finally {
+        waiting = false;
+        await unstick;
         await watch.stop();
       }
     }

@@ -80,3 +80,28 @@ export function restartApply(workload: Obj, at: Date): Obj {
     },
   };
 }
+
+/**
+ * The pods a `rollout restart` of an OrderedReady StatefulSet would never replace: still on the
+ * revision before the restart (`retired`) and not Ready. The StatefulSet controller stops its
+ * rolling update at any pod that is not Running and Ready when pods are managed in order
+ * (kubernetes `pkg/controller/statefulset/stateful_set_control.go` updateStatefulSet, monotonic), and
+ * a reader whose pod lost its credential the moment the service took the new one is exactly such a
+ * pod (kubernetes#67250). The docs' remedy ("StatefulSets", Forced rollback) is to delete it; the
+ * controller then recreates it on the new revision, with the new credential. Parallel sets, and
+ * Deployments, replace such pods themselves.
+ */
+export function stuckReaders(set: Obj, pods: readonly Obj[], retired: string | undefined): Obj[] {
+  if (!mayStick(set) || !retired) return [];
+  return pods.filter(
+    (p) =>
+      (p.metadata?.ownerReferences ?? []).some((r: Obj) => r.uid === set.metadata?.uid) &&
+      p.metadata?.labels?.['controller-revision-hash'] === retired &&
+      !p.metadata?.deletionTimestamp &&
+      !(p.status?.conditions ?? []).some((c: Obj) => c.type === 'Ready' && c.status === 'True'),
+  );
+}
+
+/** A StatefulSet whose pods are managed in order (the default, OrderedReady): see stuckReaders. */
+export const mayStick = (w: Obj): boolean =>
+  w.kind === 'StatefulSet' && w.spec?.podManagementPolicy !== 'Parallel';
