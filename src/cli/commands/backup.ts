@@ -88,7 +88,9 @@ export function registerBackup(program: Command): void {
     storeOptions(
       program
         .command('restore')
-        .description('restore a backup: every artifact is re-hashed before the target is touched')
+        .description(
+          'restore a backup: every artifact is re-hashed before the target is touched (spooled meanwhile to $TMPDIR: disk as large as the artifacts, up to 4 GiB; above that, downloaded twice)',
+        )
         .option('--backup <id>', 'backup id, or "latest" (the newest complete backup)')
         .option('--components <list>', 'components to restore (default: all in the backup)')
         .option('--database <SRC=DEST>', 'restore database SRC as DEST (repeatable)', collect, [])
