@@ -100,7 +100,9 @@ export async function runRestore(opts: {
         `refusing to restore ${manifest.id}: artifacts do not match the manifest; the target was not touched`,
         bad.map((b) => b.problem!),
       );
-    const spooled = new Map(spool ? checked.map((r, i) => [r.key, spool.file(i)]) : []);
+    for (const r of checked)
+      if (r.spoolError) log(`${r.key}: not spooled (${r.spoolError}): downloading it again to restore`);
+    const spooled = new Map(checked.flatMap((r) => (r.spooled ? [[r.key, r.spooled] as const] : [])));
     return await restorePlans(plans, spooled, opts, log, t0);
   } finally {
     spool?.dispose();

@@ -12,6 +12,10 @@ export interface RehashResult {
   bytes?: number;
   sha256?: string;
   problem?: string;
+  /** The spool file holding a verified copy. */
+  spooled?: string;
+  /** Why the copy could not be spooled (the artifact is then downloaded again). */
+  spoolError?: string;
 }
 
 /**
@@ -33,12 +37,21 @@ export async function rehash(
     // Spool writes are synchronous (page cache; nothing else runs during the verify pass): each
     // chunk then dies young. Queued for an async write, chunks outlived scavenges and the bench's
     // restore ran 26–37 full GCs instead of 15–16.
-    const fd = spoolFile ? openSync(spoolFile, 'wx', 0o600) : undefined;
+    // A spool that fails (disk full) is given up, not the restore: that artifact is downloaded again.
+    let fd = spoolFile ? openSync(spoolFile, 'wx', 0o600) : undefined;
+    let spoolError: string | undefined;
     try {
       for await (const chunk of body) {
         hash.update(chunk as Buffer);
         bytes += (chunk as Buffer).length;
-        if (fd !== undefined) writeAll(fd, chunk as Buffer);
+        if (fd === undefined) continue;
+        try {
+          writeAll(fd, chunk as Buffer);
+        } catch (err) {
+          spoolError = (err as Error).message;
+          closeSync(fd);
+          fd = undefined;
+        }
       }
     } finally {
       if (fd !== undefined) closeSync(fd);
@@ -52,7 +65,13 @@ export async function rehash(
         sha256,
         problem: `${a.key}: sha256 ${sha256} (${bytes} bytes) but the manifest says ${a.sha256} (${a.bytes} bytes)`,
       };
-    return { ...base, ok: true, bytes, sha256 };
+    return {
+      ...base,
+      ok: true,
+      bytes,
+      sha256,
+      ...(spoolFile ? (spoolError ? { spoolError } : { spooled: spoolFile }) : {}),
+    };
   } catch (err) {
     return { ...base, ok: false, problem: `${a.key}: cannot read it: ${(err as Error).message}` };
   }
