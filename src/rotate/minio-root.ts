@@ -1,5 +1,5 @@
-import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
-import { s3Timeouts } from '../store/s3.ts';
+import { ListBucketsCommand } from '@aws-sdk/client-s3';
+import { boundedS3Client, s3Timeouts } from '../store/s3.ts';
 import { unknownParams } from './params.ts';
 import type { Login, Rotator, RotatorContext } from './types.ts';
 
@@ -50,20 +50,11 @@ export const minioRootRotator: Rotator = {
   },
 };
 
-function client(ctx: RotatorContext, password: string): S3Client {
-  const t = s3Timeouts(ctx.timeoutMs);
-  return new S3Client({
-    endpoint: ctx.url.origin,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: ctx.user, secretAccessKey: password },
-    // one attempt: a refusal is an answer, and a dead endpoint must fail within the timeout
-    maxAttempts: 1,
-    requestHandler: {
-      connectionTimeout: t.connectMs,
-      requestTimeout: t.requestMs,
-      throwOnRequestTimeout: true,
-      socketTimeout: t.idleMs,
-    },
-  });
+function client(ctx: RotatorContext, password: string) {
+  // one attempt: a refusal is an answer, and a dead endpoint must fail within the timeout
+  return boundedS3Client(
+    { endpoint: ctx.url.origin, region: 'us-east-1', accessKeyId: ctx.user, secretAccessKey: password },
+    s3Timeouts(ctx.timeoutMs),
+    1,
+  );
 }

@@ -124,7 +124,39 @@ export interface ObjectInfo {
   etag?: string;
 }
 
-/** The only code in kindling that talks S3. Errors name the endpoint and bucket. */
+/**
+ * An S3 client every call of which is bounded (connect, request, idle socket) and retried at most
+ * `maxAttempts` times: the store's, and a credential check's (one attempt: a refusal is an answer).
+ */
+export function boundedS3Client(
+  s: Pick<S3Settings, 'endpoint' | 'region' | 'accessKeyId' | 'secretAccessKey' | 'sessionToken'>,
+  t: S3Timeouts,
+  maxAttempts: number,
+): S3Client {
+  return new S3Client({
+    endpoint: s.endpoint,
+    region: s.region,
+    forcePathStyle: true,
+    credentials: {
+      accessKeyId: s.accessKeyId,
+      secretAccessKey: s.secretAccessKey,
+      sessionToken: s.sessionToken,
+    },
+    // MinIO, R2 and test servers differ on the SDK's default CRC32 trailers; only send checksums S3 requires.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts,
+    retryMode: 'standard',
+    requestHandler: {
+      connectionTimeout: t.connectMs,
+      requestTimeout: t.requestMs,
+      throwOnRequestTimeout: true,
+      socketTimeout: t.idleMs,
+    },
+  });
+}
+
+/** The only code in kindling that moves data over S3. Errors name the endpoint and bucket. */
 export class S3Store {
   readonly client: S3Client;
   readonly settings: S3Settings;
@@ -133,27 +165,7 @@ export class S3Store {
   constructor(settings: S3Settings) {
     this.settings = settings;
     this.timeouts = s3Timeouts(settings.timeoutMs ?? s3TimeoutFromEnv());
-    this.client = new S3Client({
-      endpoint: settings.endpoint,
-      region: settings.region,
-      forcePathStyle: true,
-      credentials: {
-        accessKeyId: settings.accessKeyId,
-        secretAccessKey: settings.secretAccessKey,
-        sessionToken: settings.sessionToken,
-      },
-      // MinIO, R2 and test servers differ on the SDK's default CRC32 trailers; only send checksums S3 requires.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      maxAttempts: S3_MAX_ATTEMPTS,
-      retryMode: 'standard',
-      requestHandler: {
-        connectionTimeout: this.timeouts.connectMs,
-        requestTimeout: this.timeouts.requestMs,
-        throwOnRequestTimeout: true,
-        socketTimeout: this.timeouts.idleMs,
-      },
-    });
+    this.client = boundedS3Client(settings, this.timeouts, S3_MAX_ATTEMPTS);
   }
 
   /** `http://host:port` or `AWS S3 (region)`, for messages (never with credentials). */
