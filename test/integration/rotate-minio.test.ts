@@ -11,6 +11,7 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -213,5 +214,31 @@ describe('kindling rotate: MinIO root (minio-root) on target local, MinIO authen
     expect(r.out).toContain(`MinIO at http://127.0.0.1:${port}`);
     expect(r.out).not.toContain(SEED);
     expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
+  it('a MinIO that accepts the connection and never answers is a failed rotation within the deadline (exit 1, no hang, no secret)', async () => {
+    const held: Socket[] = [];
+    const silent = createServer((sock) => held.push(sock.on('error', () => {})));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const started = Date.now();
+      const r = await rotate([
+        '--components',
+        'minio',
+        '--endpoint',
+        `minio=http://${USER}:${SEED}@127.0.0.1:${port}`,
+        '--write-secrets',
+        join(dir, `s${++n}.json`),
+      ]);
+      expect(r.code, r.out).toBe(1);
+      expect(r.out).toContain(`MinIO at http://127.0.0.1:${port}`);
+      expect(r.out).not.toContain(SEED);
+      // --timeout 5s bounds the one ListBuckets attempt
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      for (const s of held) s.destroy();
+      silent.close();
+    }
   });
 });
