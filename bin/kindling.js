@@ -8,17 +8,22 @@ if (major < 24) {
   );
   process.exit(2);
 }
-// commands that stream data start once more with the malloc settings they need from the start
-// (src/util/heap.ts; same process, replaced in place), before anything else is loaded
-const streaming = ['backup', 'restore', 'backups'].includes(process.argv[2] ?? '');
-if (streaming) (await import('../src/util/heap.ts')).startWithStreamingEnvironment();
 // Node's on-disk compile cache (os.tmpdir()/node-compile-cache, or $NODE_COMPILE_CACHE) keeps the
 // type-stripped sources and V8 code between runs: a repeated command skips most compilation.
-// NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+// NODE_DISABLE_COMPILE_CACHE=1 turns it off. It comes first, before the first .ts is imported: a
+// .ts that misses the cache instantiates Node's TypeScript stripper (amaro, swc in WebAssembly),
+// 20 MiB of resident memory for the rest of the process (a backup's floor went from 123 to 98 MiB
+// when this moved up; test/unit/startup-modules.test.ts keeps it so).
 (await import('node:module')).enableCompileCache?.();
-// commands that stream data keep V8's young generation small (src/util/heap.ts): set before
-// anything else is loaded, since loading is what grows it
-if (streaming) (await import('../src/util/heap.ts')).keepYoungGenerationSmall();
+// commands that stream data start once more with the malloc settings they need from the start
+// (src/util/heap.ts; same process, replaced in place), then set their V8 flags (a young
+// generation that does not grow, no optimising compilers) before anything else is loaded
+const streaming = ['backup', 'restore', 'backups'].includes(process.argv[2] ?? '');
+if (streaming) {
+  const heap = await import('../src/util/heap.ts');
+  heap.startWithStreamingEnvironment();
+  heap.setStreamingV8Flags();
+}
 // A reader that goes away (`kindling --help | head`) is not an error worth a stack trace.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err) => {

@@ -28,7 +28,7 @@ import { formatStoreUrl, type StoreLocation } from '../store/url.ts';
 import { errorMessage, FailedError, UsageError } from '../util/errors.ts';
 import { redact } from '../util/redact.ts';
 import { VERSION } from '../version.ts';
-import { componentBackupProblems, loadCatalog } from './catalog.ts';
+import { componentBackupProblems, loadBackupCatalog } from './backup-catalog.ts';
 import { bool, choice, fromFlag, invalid, list, named, type Setting, speaking } from './settings.ts';
 import { checkStore, connectStore, STORE_FLAGS, type StoreSettings } from './store.ts';
 import { checkTarget, openTarget, TARGET_FLAGS, type TargetSettings, targetKind } from './target.ts';
@@ -280,7 +280,7 @@ export async function backup(
   const log = hooks.log ?? (() => {});
   try {
     await speaking(s, BACKUP_FLAGS, async () => {
-      const stack = loadCatalog(s.catalog);
+      const stack = loadBackupCatalog(s.catalog);
       const compression = choice(s.compression, COMPRESSIONS, 'zstd');
       const policy = s.retention.value ? parseRetention(s.retention.value, named(s.retention)) : undefined;
       const drill = s.drill ? bool(s.drill) : false;

@@ -5,7 +5,7 @@ import { hasKeepRule, type PrunePlan } from '../backup/retention.ts';
 import { parseRetention, prune as pruneStore } from '../backup/setup.ts';
 import { type RehashResult, rehashAll } from '../backup/verify.ts';
 import { FailedError } from '../util/errors.ts';
-import { loadCatalog } from './catalog.ts';
+import { loadBackupCatalog } from './backup-catalog.ts';
 import { bool, duration, fromFlag, invalid, list, named, type Setting, speaking } from './settings.ts';
 import { reachStore, STORE_FLAGS, type StoreSettings } from './store.ts';
 import { checkTarget, openTarget, TARGET_FLAGS, type TargetSettings } from './target.ts';
@@ -53,7 +53,7 @@ export async function verifyBackup(
     const scratchList = list(s.scratch);
     if (drill && scratchList.length === 0)
       throw invalid(s.drill, `needs ${named(s.scratch)} NAME=URL for every component it restores`);
-    const stack = drill ? loadCatalog(s.catalog) : undefined;
+    const stack = drill ? loadBackupCatalog(s.catalog) : undefined;
     const scratchSettings = {
       target: fromFlag('--target', 'local'),
       endpoints: s.scratch,

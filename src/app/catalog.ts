@@ -3,41 +3,13 @@
  * and backup's parameter rules, checked together before any work — and `validate` reports the same
  * parameter problems, so it never passes a catalog that verify or backup would refuse.
  */
-import { SOURCES } from '../backup/sources/index.ts';
 import { loadStack } from '../catalog/load.ts';
-import type { Component, Stack } from '../catalog/types.ts';
+import type { Stack } from '../catalog/types.ts';
 import { checkProblems } from '../probes/validate.ts';
 import { UsageError } from '../util/errors.ts';
-import { formatProblem, type Problem } from '../util/problem.ts';
+import type { Problem } from '../util/problem.ts';
+import { backupProblems, refuseProblems } from './backup-catalog.ts';
 import type { Setting } from './settings.ts';
-
-/** Every backup's parameters against its type's rules, each with the component's catalog line (pure). */
-export const backupProblems = (stack: Stack): Problem[] =>
-  Object.values(stack.components).flatMap((c) => componentBackupProblems(stack, c));
-
-/** One component's backups against their types' rules: the check `backup` repeats for its selection. */
-export function componentBackupProblems(stack: Stack, c: Component): Problem[] {
-  const at = {
-    severity: 'error' as const,
-    file: stack.file,
-    line: stack.lines[c.name],
-    rule: 'backup-params',
-  };
-  return c.backups.flatMap((spec) => {
-    const source = SOURCES.get(spec.type);
-    if (!source)
-      return [
-        {
-          ...at,
-          message: `backup "${spec.name}" of "${c.name}" has unknown type "${spec.type}"; types: ${[...SOURCES.keys()].join(', ')}`,
-        },
-      ];
-    return source.validate(spec, c).map((p) => ({
-      ...at,
-      message: `backup "${spec.name}" of "${c.name}": ${p.path.join('.')} ${p.message}`,
-    }));
-  });
-}
 
 /** Check and backup parameter problems of a structurally valid catalog (pure apart from reading it). */
 export const parameterProblems = (stack: Stack): Problem[] => [
@@ -55,16 +27,12 @@ export const parameterProblems = (stack: Stack): Problem[] => [
  * default credentials are errors under `production`), or because kubectl is missing on a backup
  * host, would fail the job that matters most for a problem it does not have; and a verify would
  * report the checkout instead of the cluster. What they do need from the catalog — its structure
- * and every check's and backup's parameters — is checked here.
+ * and every check's and backup's parameters — is checked here; `backup`, `restore` and the drill,
+ * which run no check, load it through loadBackupCatalog (./backup-catalog.ts) instead.
  */
 export function loadCatalog(s: Setting<string>): Stack {
   const stack = loadStack(s.value);
-  const problems = parameterProblems(stack);
-  if (problems.length)
-    throw new UsageError(
-      `invalid catalog parameters:\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`,
-    );
-  return stack;
+  return refuseProblems(stack, parameterProblems(stack));
 }
 
 /** Profile names as the catalog defines them: help texts and errors list these, never a fixed list. */

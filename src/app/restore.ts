@@ -2,7 +2,7 @@
 import { loadManifest } from '../backup/inventory.ts';
 import { type RestoreOutcome, runRestore } from '../backup/restore.ts';
 import { FailedError } from '../util/errors.ts';
-import { loadCatalog } from './catalog.ts';
+import { loadBackupCatalog } from './backup-catalog.ts';
 import { bool, invalid, list, type Setting, speaking } from './settings.ts';
 import { reachStore, STORE_FLAGS, type StoreSettings } from './store.ts';
 import { checkTarget, openTarget, TARGET_FLAGS, type TargetSettings } from './target.ts';
@@ -45,7 +45,7 @@ export async function restore(
   hooks: { log?: (line: string) => void } = {},
 ): Promise<{ id: string; outcome: RestoreOutcome; error?: FailedError }> {
   return speaking(s, RESTORE_FLAGS, async () => {
-    const stack = loadCatalog(s.catalog);
+    const stack = loadBackupCatalog(s.catalog);
     if (!s.backup.value) throw invalid(s.backup, 'is required: a backup id or "latest"');
     const options = { clean: bool(s.clean), rename: renames(s.database), noGlobals: !bool(s.globals) };
     checkTarget(stack, s);

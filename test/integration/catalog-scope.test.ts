@@ -1,7 +1,8 @@
 // Which use cases run the manifests cross-check (src/app/catalog.ts, loadCatalog's comment): plan
 // and deploy apply this checkout's manifests and refuse what validate refuses; verify and backup act
 // on what is running, so a checkout whose manifests are broken (here: absent) does not stop them,
-// while a bad check or backup parameter still does, before anything is reached.
+// while a bad check or backup parameter still does, before anything is reached — except that a
+// backup, which runs no check, is not stopped by a bad check (src/app/backup-catalog.ts).
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,6 +133,32 @@ describeWithServices(
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/bad\.yaml:\d+/);
       expect(r.stderr).toContain('equalz');
+    });
+
+    it('a bad check parameter does not stop backup, which runs no check (exit 0); a bad backup parameter does (exit 2, file:line)', async () => {
+      const badCheck = join(dir, 'bad-check.yaml');
+      writeFileSync(badCheck, CATALOG.replace('expect: { equals: PONG }', 'expect: { equalz: PONG }'));
+      const args = (file: string, prefix: string) => [
+        'backup',
+        '--catalog',
+        file,
+        '--target',
+        'local',
+        '--endpoint',
+        `cache=${redis.url}`,
+        '--store',
+        `s3://backups/${prefix}`,
+        '--s3-endpoint',
+        s3.endpoint,
+      ];
+      const ok = await kindling(args(badCheck, 'scope-bad-check'), {}, s3);
+      expect(ok.code, ok.stderr).toBe(0);
+      const badBackup = join(dir, 'bad-backup.yaml');
+      writeFileSync(badBackup, CATALOG.replace('dataDir: /data', 'dataDir: /data, dataDirr: /x'));
+      const refused = await kindling(args(badBackup, 'scope-bad-backup'), {}, s3);
+      expect(refused.code, refused.stderr).toBe(2);
+      expect(refused.stderr).toMatch(/bad-backup\.yaml:\d+/);
+      expect(refused.stderr).toContain('dataDirr');
     });
   },
 );

@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { streamingEnvironment } from '../../src/util/heap.ts';
+import { STREAMING_V8_FLAGS, streamingEnvironment } from '../../src/util/heap.ts';
 
 const HEAP = new URL('../../src/util/heap.ts', import.meta.url).pathname;
 
@@ -10,7 +10,7 @@ const HEAP = new URL('../../src/util/heap.ts', import.meta.url).pathname;
  */
 function newSpaceMiB(keepSmall: boolean): number {
   const program = `
-    ${keepSmall ? `(await import(${JSON.stringify(HEAP)})).keepYoungGenerationSmall();` : ''}
+    ${keepSmall ? `(await import(${JSON.stringify(HEAP)})).setStreamingV8Flags();` : ''}
     const { getHeapSpaceStatistics } = await import('node:v8');
     const kept = [];
     for (let i = 0; i < 2_000_000; i++) {
@@ -24,7 +24,38 @@ function newSpaceMiB(keepSmall: boolean): number {
   return Number(out.trim().split(' ')[0]);
 }
 
-describe('keepYoungGenerationSmall', () => {
+/**
+ * A fresh Node that runs one function hot enough for V8 to optimise it, then reports its
+ * optimisation status bits (v8/v8 src/runtime/runtime-test.cc OptimizationStatus: 16 = optimised
+ * code, 32 = Maglev, 64 = TurboFan).
+ */
+function optimisationStatus(streaming: boolean): number {
+  const program = `
+    ${streaming ? `(await import(${JSON.stringify(HEAP)})).setStreamingV8Flags();` : ''}
+    function hot(x) { return (x * 31 + 7) % 1000003; }
+    let acc = 0;
+    for (let i = 0; i < 20_000_000; i++) acc = hot(acc + i);
+    console.log(%GetOptimizationStatus(hot), acc);
+  `;
+  const out = execFileSync(
+    process.execPath,
+    ['--allow-natives-syntax', '--input-type=module', '-e', program],
+    {
+      encoding: 'utf8',
+    },
+  );
+  return Number(out.trim().split(' ')[0]);
+}
+
+describe('setStreamingV8Flags', () => {
+  it('names the flags it sets', () => {
+    expect(STREAMING_V8_FLAGS).toEqual(['--semi-space-growth-factor=1', '--no-opt', '--no-maglev']);
+  });
+  it('keeps a hot function out of the optimising compilers (TurboFan and Maglev)', () => {
+    // the control: without the flags V8 optimises it; with them it stays in the lower tiers
+    expect(optimisationStatus(false) & 16).toBe(16);
+    expect(optimisationStatus(true) & (16 | 32 | 64)).toBe(0);
+  });
   it('keeps the young generation at its initial size where V8 would grow it', () => {
     // V8 grows new space to 2 × 16 MiB under this load (the control), which is what the
     // streaming commands must not carry; with the setting it stays at 2 × 1 MiB

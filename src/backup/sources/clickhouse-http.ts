@@ -7,10 +7,17 @@
  * SELECT or a big INSERT, and its `fetch failed` names nothing. Errors carry ClickHouse's own message and the
  * URL without credentials.
  */
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { type Readable, Transform } from 'node:stream';
 import { httpAuth } from './endpoint.ts';
+
+// Not `import … from 'node:http'`: building that ES module's namespace reads every export, and
+// Node 24's http exports WebSocket, CloseEvent and MessageEvent as lazy getters that load the
+// whole undici bundle and its llhttp WebAssembly — 12.6 MiB more RSS in every command that only
+// loads this module (measured: `import('node:http')` +15.4 MiB, `getBuiltinModule` +2.8 MiB).
+// test/unit/startup-modules.test.ts keeps undici out of `kindling backup`.
+const { request: httpRequest } = process.getBuiltinModule('node:http');
 
 export const CLICKHOUSE_TIMEOUT_MS = 30_000;
 
