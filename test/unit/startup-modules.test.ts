@@ -29,7 +29,7 @@ process.on('exit', () => writeSync(2, 'LOADED ' + JSON.stringify({ urls: [...url
 // a fresh $TMPDIR: bin/kindling.js's compile cache lives in os.tmpdir() (not NODE_COMPILE_CACHE,
 // which would turn the cache on before any module loads, hiding the order this guards)
 const cacheDir = mkdtempSync(join(tmpdir(), 'kindling-compile-cache-'));
-const env = { ...process.env, TMPDIR: cacheDir, AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's' };
+const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: cacheDir, AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's' };
 delete env.NODE_COMPILE_CACHE;
 afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
 
