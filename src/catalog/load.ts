@@ -1,18 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
-import { Ajv } from 'ajv';
 import { UsageError } from '../util/errors.ts';
 import { formatProblem, hasErrors, type Problem } from '../util/problem.ts';
 import { lineAt, parseYamlSource, pointerToPath, type SourceDoc } from '../util/yaml-source.ts';
 import { findCycle } from './resolve.ts';
-import { catalogSchema } from './schema.ts';
+// The schema compiled ahead of time (npm run gen:catalog-validator): compiling it here loaded ajv's
+// compiler and generated code at every start (measured +8 MiB resident and 55 ms, against +1 MiB, 13 ms).
+import { validate as validateSchema } from './schema-validator.generated.js';
 import type { Component, HardeningData, NetworkData, Stack } from './types.ts';
 
 export const DEFAULT_CATALOG = 'manifests/stack.yaml';
-
-// validateSchema off: the schema is ours and tested; checking it against the meta-schema costs start-up time
-const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: false });
-const validateSchema = ajv.compile(catalogSchema);
 
 export interface CatalogResult {
   stack?: Stack;
