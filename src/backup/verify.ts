@@ -34,8 +34,8 @@ export async function rehash(
     const hash = createHash('sha256');
     let bytes = 0;
     const body = await store.getStream(bucket, a.key);
-    // Spool writes are synchronous (page cache; nothing else runs during the verify pass): each
-    // chunk then dies young. Queued for an async write, chunks outlived scavenges and the bench's
+    // Spool writes are synchronous (page cache; only the sources' read-only preflight runs beside
+    // the verify pass, src/backup/restore.ts): each chunk then dies young. Queued for an async write, chunks outlived scavenges and the bench's
     // restore ran 26–37 full GCs instead of 15–16.
     // A spool that fails (disk full) is given up, not the restore: that artifact is downloaded again.
     let fd = spoolFile ? openSync(spoolFile, 'wx', 0o600) : undefined;

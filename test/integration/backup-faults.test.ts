@@ -296,6 +296,32 @@ describeWithServices(
       );
       expect(v.code).toBe(1);
       expect(v.stdout).toMatch(/✗ postgres\/identity\.pgdump\.zst/);
+      // the sources' preflight runs while the artifacts re-hash (src/backup/restore.ts): with a
+      // target that it would refuse too (identity exists and is not empty), the mismatch is what
+      // the user is told, and still nothing is touched
+      psql(target, 'CREATE DATABASE identity');
+      psql(target, 'CREATE TABLE kept (id int); INSERT INTO kept VALUES (1)', 'identity');
+      const both = await kindling(
+        [
+          'restore',
+          '--backup',
+          id,
+          '--target',
+          'local',
+          '--endpoint',
+          `postgres=${target.url}`,
+          '--store',
+          's3://backups/nightly',
+          '--s3-endpoint',
+          s3.endpoint,
+        ],
+        {},
+        s3,
+      );
+      expect(both.code).toBe(1);
+      expect(both.stderr).toMatch(/artifacts do not match the manifest; the target was not touched/);
+      expect(both.stderr).not.toContain('already exists and is not empty');
+      expect(psql(target, 'SELECT count(*) FROM kept', 'identity')).toBe('1\n');
     }, 120_000);
   },
 );

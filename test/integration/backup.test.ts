@@ -158,6 +158,32 @@ describeWithServices(
       expect(r.stderr).toMatch(/database "identity" already exists and is not empty/);
     }, 60_000);
 
+    it('--clean restores over the existing databases (no CREATE DATABASE for one that exists) and keeps their rows', async () => {
+      const rows = (db: string) => psql(pg, 'SELECT count(*) FROM pg_class', db);
+      const before = psql(pg, 'SELECT datname FROM pg_database ORDER BY 1');
+      const identityRows = rows('identity');
+      const r = await kindling(
+        [
+          'restore',
+          '--backup',
+          backupId,
+          '--target',
+          'local',
+          '--components',
+          'postgres',
+          '--clean',
+          '--no-globals',
+          ...on('--endpoint', { postgres: pg.url }),
+          ...inStore(),
+        ],
+        {},
+        s3,
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(psql(pg, 'SELECT datname FROM pg_database ORDER BY 1')).toBe(before);
+      expect(rows('identity')).toBe(identityRows);
+    }, 60_000);
+
     it('backups verify re-hashes every artifact; --drill restores into scratch instances and compares row counts and keys', async () => {
       const v = await kindling(
         ['backups', 'verify', backupId, '--store', store, '--s3-endpoint', s3.endpoint],

@@ -85,6 +85,33 @@ async function query(
   return r.stdout.split('\n').filter((l) => l !== '');
 }
 
+/**
+ * `create` unless database `db` exists, in one psql call: `\gexec` runs, as a statement, each
+ * value the query before it returns (psql docs, "Meta-Commands"; psql ≥ 9.6), and CREATE DATABASE
+ * cannot go in a DO block (it refuses to run inside a transaction block). The query and the
+ * meta-command go on stdin: `-c` takes SQL or one backslash command, not both. One psql start
+ * (30–40 ms through Debian's pg_wrapper) instead of two on every restore.
+ */
+async function createDatabaseIfMissing(
+  ctx: { target: TargetAccess; component: Component; spec: BackupSpec },
+  mdb: string,
+  db: string,
+  create: string,
+): Promise<void> {
+  const script = `SELECT ${literal(create)} WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = ${literal(db)})\n\\gexec\n`;
+  const r = await capture(ctx.target.runner, {
+    ...pgCommand(
+      ctx.target,
+      ctx.component,
+      ctx.spec,
+      ['psql', '-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1'],
+      mdb,
+    ),
+    stdin: Readable.from([Buffer.from(script, 'utf8')]),
+  });
+  if (r.exitCode !== 0) throw new Error(`psql on ${mdb} exited ${r.exitCode}: ${r.stderr.trim()}`);
+}
+
 const maintenanceDb = (spec: BackupSpec) =>
   typeof spec.maintenanceDatabase === 'string' ? spec.maintenanceDatabase : 'postgres';
 const artifactName = (db: string) => `${encodeURIComponent(db)}.pgdump`;
@@ -222,13 +249,10 @@ export const postgresSource: BackupSource = {
       const src = String(a.meta?.database);
       const dest = destName(ctx, a);
       const info = ((ctx.record.meta?.databases ?? []) as DatabaseInfo[]).find((d) => d.name === src);
-      const exists = await query(ctx, mdb, `SELECT 1 FROM pg_database WHERE datname = ${literal(dest)}`);
-      if (exists.length === 0) {
-        const opts = info
-          ? ` TEMPLATE template0 ENCODING ${literal(info.encoding)} LC_COLLATE ${literal(info.collate)} LC_CTYPE ${literal(info.ctype)}`
-          : ' TEMPLATE template0';
-        await query(ctx, mdb, `CREATE DATABASE ${ident(dest)}${opts}`);
-      }
+      const opts = info
+        ? ` TEMPLATE template0 ENCODING ${literal(info.encoding)} LC_COLLATE ${literal(info.collate)} LC_CTYPE ${literal(info.ctype)}`
+        : ' TEMPLATE template0';
+      await createDatabaseIfMissing(ctx, mdb, dest, `CREATE DATABASE ${ident(dest)}${opts}`);
       ctx.log(`pg_restore ${src} → ${dest}`);
       const args = ['pg_restore', '--exit-on-error', '--no-password'];
       if (ctx.options.clean) args.push('--clean', '--if-exists');
