@@ -12,12 +12,14 @@ import { SOURCES } from './sources/index.ts';
 import { openSpool, readSpool, type SpoolOptions } from './spool.ts';
 import type { RestoreContext, RestoreOptions, TargetAccess } from './types.ts';
 import { rehashAll } from './verify.ts';
+import { zstdCliAvailable, zstdCliDecompress } from './zstd-cli.ts';
 import { createZstdFramesDecompress } from './zstd-frames.ts';
 
 /** Read size of a spool file. */
 const SPOOL_READ_BYTES = 64 * 1024;
 /**
- * Output buffers of the zstd decompressor while restoring: 64 KiB, a Linux pipe's default capacity
+ * Output buffers of Node's zstd decompressor while restoring (used when no zstd tool is on PATH,
+ * zstd-cli.ts): 64 KiB, a Linux pipe's default capacity
  * (pipe(7)), so that each one goes into the restore tool's stdin in one write and dies young; the
  * 256 KiB ones of compression.ts waited in the pipe's queue, outlived scavenges and cost full GCs.
  * The bench's 414 MB restore (4 alternating runs, load 2.3–2.5): 1.44–1.72 s CPU and 3.51–3.62 s
@@ -224,11 +226,9 @@ function restoreContext(
         transform(chunk: Buffer, _e, cb) {
           hash.update(chunk);
           bytes += chunk.length;
-          ticker.set(bytes);
           cb(null, chunk);
         },
         flush(cb) {
-          ticker.stop();
           const sha = hash.digest('hex');
           if (sha !== a.sha256 || bytes !== a.bytes) {
             const err = new FailedError(
@@ -242,10 +242,24 @@ function restoreContext(
         },
       });
       const inflate =
-        a.compression === 'zstd'
-          ? createZstdFramesDecompress({ chunkSize: RESTORE_ZSTD_CHUNK })
-          : decompressor(a.compression);
-      return pipeline(raw, tee, inflate, (err) => {
+        a.compression !== 'zstd'
+          ? decompressor(a.compression)
+          : zstdCliAvailable()
+            ? zstdCliDecompress()
+            : createZstdFramesDecompress({ chunkSize: RESTORE_ZSTD_CHUNK });
+      // progress counts what the restore tool has read (the dump's own bytes, as a backup counts
+      // them): the compressed side runs ahead of it by the decompressor's read-ahead (the zstd
+      // tool reads ahead with its asynchronous I/O, on by default since 1.5.4: `zstd -H`), so a
+      // small artifact was all read before the first interval
+      let restored = 0;
+      const counted = new Transform({
+        transform(chunk: Buffer, _e, cb) {
+          restored += chunk.length;
+          ticker.set(restored);
+          cb(null, chunk);
+        },
+      });
+      return pipeline(raw, tee, inflate, counted, (err) => {
         ticker.stop();
         if (err) settle(err);
       });

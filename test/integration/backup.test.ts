@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   describeWithServices,
@@ -136,6 +140,33 @@ describeWithServices(
         else expect(Math.abs(ttl(after[k]!) - ttl(v)), k).toBeLessThanOrEqual(1);
       }
     }, 180_000);
+
+    it('restores through Node’s own zstd decompressor when no zstd tool is on PATH (src/backup/zstd-cli.ts): the same databases', async () => {
+      // a PATH with the PostgreSQL tools and nothing else: zstdCliAvailable finds no zstd there
+      const bin = mkdtempSync(join(tmpdir(), 'kindling-no-zstd-'));
+      for (const tool of ['psql', 'pg_restore', 'pg_dump', 'pg_dumpall'])
+        symlinkSync(execFileSync('which', [tool], { encoding: 'utf8' }).trim(), join(bin, tool));
+      const pg4 = await startPostgres();
+      fresh.push(pg4);
+      const r = await kindling(
+        [
+          'restore',
+          '--backup',
+          backupId,
+          '--target',
+          'local',
+          '--components',
+          'postgres',
+          ...on('--endpoint', { postgres: pg4.url }),
+          ...inStore(),
+        ],
+        { PATH: bin },
+        s3,
+      );
+      rmSync(bin, { recursive: true, force: true });
+      expect(r.code, r.stderr + r.stdout).toBe(0);
+      for (const db of DATABASES) expect(plainDump(pg4, db)).toBe(plainDump(pg, db));
+    }, 120_000);
 
     it('refuses to restore over a non-empty target without --clean, and changes nothing', async () => {
       const r = await kindling(
