@@ -15,10 +15,15 @@ if (major < 24) {
 // 20 MiB of resident memory for the rest of the process (a backup's floor went from 123 to 98 MiB
 // when this moved up; test/unit/startup-modules.test.ts keeps it so).
 (await import('node:module')).enableCompileCache?.();
-// commands that stream data set their V8 flags (src/util/heap.ts: a young generation that does
-// not grow, no optimising compilers) before anything else is loaded
-if (['backup', 'restore', 'backups'].includes(process.argv[2] ?? ''))
-  (await import('../src/util/heap.ts')).setStreamingV8Flags();
+// commands that stream data start once more with the malloc settings they need from the start
+// (src/util/heap.ts; same process, replaced in place), then set their V8 flags (a young
+// generation that does not grow, no optimising compilers) before anything else is loaded
+const streaming = ['backup', 'restore', 'backups'].includes(process.argv[2] ?? '');
+if (streaming) {
+  const heap = await import('../src/util/heap.ts');
+  heap.startWithStreamingEnvironment();
+  heap.setStreamingV8Flags();
+}
 // A reader that goes away (`kindling --help | head`) is not an error worth a stack trace.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err) => {

@@ -23,12 +23,6 @@
  * 123.3–124.8 MiB and 3.1–3.7 s without the two optimising ones, 121.2–123.1 MiB and 3.4–4.0 s
  * without Sparkplug too; wall time 2.8–3.8 s in all three.
  *
- * They also made the former re-exec with one malloc arena (`MALLOC_ARENA_MAX=1` through
- * `process.execve`) not worth its cost. With these flags, on the same backup (6 alternating runs
- * each): 117–123 MiB (median 120.5) with one arena against 119–124 MiB (121.5) with glibc's
- * default (8 per core); a restore 104–107 against 110–113 MiB. It cost a second Node start on
- * every streaming command (`kindling backup --help` 0.12 s against 0.07 s), so it went.
- *
  * Set before anything is loaded; Node leaves V8's flags writable after start-up
  * (`v8.setFlagsFromString`). test/unit/heap.test.ts fails if a future V8 drops a flag.
  */
@@ -38,4 +32,44 @@ export const STREAMING_V8_FLAGS = ['--semi-space-growth-factor=1', '--no-opt', '
 
 export function setStreamingV8Flags(): void {
   for (const flag of STREAMING_V8_FLAGS) setFlagsFromString(flag);
+}
+
+/**
+ * glibc's malloc gives each thread that allocates its own arena (up to 8 × cores), and the zstd
+ * contexts and zlib buffers are allocated on libuv's thread-pool threads: their freed memory stays
+ * resident in arenas the main thread never reuses. One arena (glibc manual, "Memory Allocation
+ * Tunables": glibc.malloc.arena_max, also read from `MALLOC_ARENA_MAX`) keeps it all in one
+ * reused heap. Measured on the bench's 414 MB backup (`npm run bench:backup` data, 8 MiB parts,
+ * 4 MiB zstd frames, 2 shared cores): peak RSS median 170.4 MiB (160.8–184.2) without, 161.0 MiB
+ * (153.9–175.1) with (6 alternating runs, load 4–5); through this exec against MALLOC_ARENA_MAX=16
+ * (glibc's default for 2 cores, 8 per core) 178.7 (176.2–189.9) against 192.3 (178.4–200.2) MiB
+ * (5 runs, load 3); backup CPU and wall time unchanged within the noise (2.4–2.7 s wall either
+ * way). The exec itself costs one more Node start: `kindling backup --help` 0.12 s against 0.07 s
+ * with the variable already set (10 runs each).
+ * glibc reads it once, when the process starts: too late for a running Node. So a streaming command
+ * replaces its own image once (`process.execve`, Node ≥ 23.11: same PID, so stdio, exit status and
+ * signals are its own; no second process) with the variable set — unless it is set already (by
+ * that exec, or by a user who chose a value): that is also what stops a loop. Not on Windows
+ * (no execve there, and no glibc).
+ */
+export function streamingEnvironment(
+  env: NodeJS.ProcessEnv,
+  platform: NodeJS.Platform,
+): NodeJS.ProcessEnv | undefined {
+  if (platform === 'win32' || env.MALLOC_ARENA_MAX !== undefined) return undefined;
+  return { ...env, MALLOC_ARENA_MAX: '1' };
+}
+
+/** Re-executes this process once with `streamingEnvironment` when it lacks it; returns otherwise. */
+export function startWithStreamingEnvironment(): void {
+  const env = streamingEnvironment(process.env, process.platform);
+  const execve = (process as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => void })
+    .execve;
+  if (!env || !execve) return;
+  try {
+    // argv[0] is the executable; Node's own options (e.g. --import) go on before the script
+    execve(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], env);
+  } catch {
+    // the exec failed (the process is unchanged): run as we are, the setting is only an economy
+  }
 }

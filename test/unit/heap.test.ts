@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { STREAMING_V8_FLAGS } from '../../src/util/heap.ts';
+import { STREAMING_V8_FLAGS, streamingEnvironment } from '../../src/util/heap.ts';
 
 const HEAP = new URL('../../src/util/heap.ts', import.meta.url).pathname;
 
@@ -64,42 +64,66 @@ describe('setStreamingV8Flags', () => {
   });
 });
 
-/**
- * `<script> <args>` as the user or the runner starts it, with a preload that, at exit, runs one
- * function hot and reports its optimisation status (see optimisationStatus).
- */
-function streamingStatus(args: string[], script: string): Promise<{ code: number | null; status: number }> {
-  const preload = `data:text/javascript,${encodeURIComponent(`
-    process.on('exit', () => {
-      function hot(x) { return (x * 31 + 7) % 1000003; }
-      let acc = 0;
-      for (let i = 0; i < 20_000_000; i++) acc = hot(acc + i);
-      process.stderr.write('STATUS ' + %GetOptimizationStatus(hot) + ' ' + acc + '\\n');
-    });
-  `)}`;
+/** `kindling <args>` with a preload that reports, at exit, its PID and MALLOC_ARENA_MAX. */
+function kindlingReports(args: string[], env: NodeJS.ProcessEnv, script = 'bin/kindling.js') {
+  const preload = `data:text/javascript,${encodeURIComponent(
+    "process.on('exit', (code) => process.stderr.write(['REPORT', process.pid, String(process.env.MALLOC_ARENA_MAX), code].join(' ') + '\\n'));",
+  )}`;
   const bin = new URL(`../../${script}`, import.meta.url).pathname;
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--allow-natives-syntax', '--import', preload, bin, ...args]);
+  return new Promise<{ pid: number; code: number | null; stdout: string; reports: string[] }>((resolve) => {
+    const child = spawn(process.execPath, ['--import', preload, bin, ...args], { env });
+    let stdout = '';
     let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
     child.stderr.on('data', (d) => {
       stderr += d;
     });
-    child.on('close', (code) => resolve({ code, status: Number(/^STATUS (\d+)/m.exec(stderr)?.[1] ?? -1) }));
+    child.on('close', (code) =>
+      resolve({ pid: child.pid!, code, stdout, reports: stderr.match(/^REPORT .*$/gm) ?? [] }),
+    );
   });
 }
 
-describe('the streaming commands run with the flags', () => {
-  it('kindling backup (and not kindling --help)', async () => {
-    const backup = await streamingStatus(['backup', '--help'], 'bin/kindling.js');
-    expect(backup.code).toBe(0);
-    expect(backup.status & (16 | 32 | 64)).toBe(0);
-    // the control: another command keeps V8's defaults
-    const other = await streamingStatus(['--help'], 'bin/kindling.js');
-    expect(other.status & 16).toBe(16);
+describe('streamingEnvironment', () => {
+  it('adds MALLOC_ARENA_MAX=1 and keeps the rest of the environment', () => {
+    expect(streamingEnvironment({ PATH: '/bin', HOME: '/h' }, 'linux')).toEqual({
+      PATH: '/bin',
+      HOME: '/h',
+      MALLOC_ARENA_MAX: '1',
+    });
   });
-  it('the backup action entry, as the runner starts it (node <entry>; no inputs: the action fails, exit 1)', async () => {
-    const action = await streamingStatus([], 'src/actions/backup/index.ts');
-    expect(action.code).toBe(1);
-    expect(action.status & (16 | 32 | 64)).toBe(0);
+  it('asks for nothing once set (after the exec, or by the user) and nothing on Windows', () => {
+    expect(streamingEnvironment({ MALLOC_ARENA_MAX: '1' }, 'linux')).toBeUndefined();
+    expect(streamingEnvironment({ MALLOC_ARENA_MAX: '4' }, 'linux')).toBeUndefined();
+    expect(streamingEnvironment({ PATH: 'C:\\' }, 'win32')).toBeUndefined();
   });
 });
+
+describe.skipIf(process.platform === 'win32')(
+  'a streaming command starts with the streaming environment',
+  () => {
+    const env = { ...process.env };
+    delete env.MALLOC_ARENA_MAX;
+    it('replaces its own image once: same PID, stdio and exit status, one exit, the variable set', async () => {
+      const r = await kindlingReports(['backup', '--help'], env);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('Usage: kindling backup');
+      // the exit handler of the first image never runs (execve discards it): one report, our child's PID
+      expect(r.reports).toEqual([`REPORT ${r.pid} 1 0`]);
+    });
+    it('the backup action entry too, as the runner starts it (node <entry>; no inputs: the action fails, exit 1)', async () => {
+      const r = await kindlingReports([], env, 'src/actions/backup/index.ts');
+      expect(r.reports).toEqual([`REPORT ${r.pid} 1 1`]);
+    });
+    it("keeps a user's own MALLOC_ARENA_MAX and leaves other commands alone", async () => {
+      expect(
+        (await kindlingReports(['backup', '--help'], { ...env, MALLOC_ARENA_MAX: '4' })).reports,
+      ).toEqual([expect.stringMatching(/^REPORT \d+ 4 0$/)]);
+      expect((await kindlingReports(['--help'], env)).reports).toEqual([
+        expect.stringMatching(/^REPORT \d+ undefined 0$/),
+      ]);
+    });
+  },
+);
