@@ -45,7 +45,9 @@ export function setStreamingV8Flags(): void {
  * (glibc's default for 2 cores, 8 per core) 178.7 (176.2–189.9) against 192.3 (178.4–200.2) MiB
  * (5 runs, load 3); backup CPU and wall time unchanged within the noise (2.4–2.7 s wall either
  * way). The exec itself costs one more Node start: `kindling backup --help` 0.12 s against 0.07 s
- * with the variable already set (10 runs each).
+ * with the variable already set (10 runs each). Still worth it without the optimising compilers
+ * (setStreamingV8Flags), though by less: 116–123 MiB (median 119) with one arena against 120–128
+ * MiB (median 122.5) with glibc's default (11 and 6 runs), and a restore 104–107 against 110–113.
  * glibc reads it once, when the process starts: too late for a running Node. So a streaming command
  * replaces its own image once (`process.execve`, Node ≥ 23.11: same PID, so stdio, exit status and
  * signals are its own; no second process) with the variable set — unless it is set already (by

@@ -127,3 +127,43 @@ describe.skipIf(process.platform === 'win32')(
     });
   },
 );
+
+/**
+ * `<script> <args>` as the user or the runner starts it, with a preload that, at exit, runs one
+ * function hot and reports its optimisation status (see optimisationStatus).
+ */
+function streamingStatus(args: string[], script: string): Promise<{ code: number | null; status: number }> {
+  const preload = `data:text/javascript,${encodeURIComponent(`
+    process.on('exit', () => {
+      function hot(x) { return (x * 31 + 7) % 1000003; }
+      let acc = 0;
+      for (let i = 0; i < 20_000_000; i++) acc = hot(acc + i);
+      process.stderr.write('STATUS ' + %GetOptimizationStatus(hot) + ' ' + acc + '\\n');
+    });
+  `)}`;
+  const bin = new URL(`../../${script}`, import.meta.url).pathname;
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--allow-natives-syntax', '--import', preload, bin, ...args]);
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('close', (code) => resolve({ code, status: Number(/^STATUS (\d+)/m.exec(stderr)?.[1] ?? -1) }));
+  });
+}
+
+describe('the streaming commands run with the flags', () => {
+  it('kindling backup (and not kindling --help)', async () => {
+    const backup = await streamingStatus(['backup', '--help'], 'bin/kindling.js');
+    expect(backup.code).toBe(0);
+    expect(backup.status & (16 | 32 | 64)).toBe(0);
+    // the control: another command keeps V8's defaults
+    const other = await streamingStatus(['--help'], 'bin/kindling.js');
+    expect(other.status & 16).toBe(16);
+  });
+  it('the backup action entry, after its re-exec, as the runner starts it (no inputs: the action fails, exit 1)', async () => {
+    const action = await streamingStatus([], 'src/actions/backup/index.ts');
+    expect(action.code).toBe(1);
+    expect(action.status & (16 | 32 | 64)).toBe(0);
+  });
+});
