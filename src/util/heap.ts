@@ -50,20 +50,34 @@ export function setStreamingV8Flags(): void {
  * MiB (median 122.5) with glibc's default (11 and 6 runs), and a restore 104–107 against 110–113.
  * glibc reads it once, when the process starts: too late for a running Node. So a streaming command
  * replaces its own image once (`process.execve`, Node ≥ 23.11: same PID, so stdio, exit status and
- * signals are its own; no second process) with the variable set — unless it is set already (by
- * that exec, or by a user who chose a value): that is also what stops a loop. Not on Windows
- * (no execve there, and no glibc).
+ * signals are its own; no second process) with the variable set — unless a user set it already
+ * (their value stands). The exec's own mark is what stops a loop. Not on Windows (no execve
+ * there, and no glibc).
  */
+/**
+ * Marks the variable as kindling's own, so that the new image takes it out of `process.env` once
+ * glibc has read it: the tools kindling starts (pg_dump, mysqldump, zstd, kubectl …) then get the
+ * user's environment, not kindling's malloc setting. A user's own MALLOC_ARENA_MAX carries no mark
+ * and is passed on.
+ */
+const EXEC_MARK = 'KINDLING_MALLOC_ARENA_EXEC';
+
 export function streamingEnvironment(
   env: NodeJS.ProcessEnv,
   platform: NodeJS.Platform,
 ): NodeJS.ProcessEnv | undefined {
   if (platform === 'win32' || env.MALLOC_ARENA_MAX !== undefined) return undefined;
-  return { ...env, MALLOC_ARENA_MAX: '1' };
+  return { ...env, MALLOC_ARENA_MAX: '1', [EXEC_MARK]: '1' };
 }
 
 /** Re-executes this process once with `streamingEnvironment` when it lacks it; returns otherwise. */
 export function startWithStreamingEnvironment(): void {
+  if (process.env[EXEC_MARK] === '1') {
+    // the new image: glibc has read the variable; children get the environment as it was
+    delete process.env.MALLOC_ARENA_MAX;
+    delete process.env[EXEC_MARK];
+    return;
+  }
   const env = streamingEnvironment(process.env, process.platform);
   const execve = (process as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => void })
     .execve;

@@ -64,10 +64,16 @@ describe('setStreamingV8Flags', () => {
   });
 });
 
-/** `kindling <args>` with a preload that reports, at exit, its PID and MALLOC_ARENA_MAX. */
+/**
+ * `kindling <args>` with a preload that reports, at exit, its PID, the MALLOC_ARENA_MAX its image
+ * started with (what glibc read: /proc/self/environ, proc(5)), the one its children would inherit
+ * (process.env) and its exit code.
+ */
 function kindlingReports(args: string[], env: NodeJS.ProcessEnv, script = 'bin/kindling.js') {
   const preload = `data:text/javascript,${encodeURIComponent(
-    "process.on('exit', (code) => process.stderr.write(['REPORT', process.pid, String(process.env.MALLOC_ARENA_MAX), code].join(' ') + '\\n'));",
+    "import { readFileSync } from 'node:fs';" +
+      "const started = readFileSync('/proc/self/environ', 'latin1').split('\\0').find((e) => e.startsWith('MALLOC_ARENA_MAX='))?.slice(17);" +
+      "process.on('exit', (code) => process.stderr.write(['REPORT', process.pid, String(started), String(process.env.MALLOC_ARENA_MAX), code].join(' ') + '\\n'));",
   )}`;
   const bin = new URL(`../../${script}`, import.meta.url).pathname;
   return new Promise<{ pid: number; code: number | null; stdout: string; reports: string[] }>((resolve) => {
@@ -92,6 +98,7 @@ describe('streamingEnvironment', () => {
       PATH: '/bin',
       HOME: '/h',
       MALLOC_ARENA_MAX: '1',
+      KINDLING_MALLOC_ARENA_EXEC: '1',
     });
   });
   it('asks for nothing once set (after the exec, or by the user) and nothing on Windows', () => {
@@ -110,19 +117,20 @@ describe.skipIf(process.platform === 'win32')(
       const r = await kindlingReports(['backup', '--help'], env);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('Usage: kindling backup');
-      // the exit handler of the first image never runs (execve discards it): one report, our child's PID
-      expect(r.reports).toEqual([`REPORT ${r.pid} 1 0`]);
+      // the exit handler of the first image never runs (execve discards it): one report, our
+      // child's PID; glibc saw the variable, and the tools kindling starts will not
+      expect(r.reports).toEqual([`REPORT ${r.pid} 1 undefined 0`]);
     });
     it('the backup action entry too, as the runner starts it (node <entry>; no inputs: the action fails, exit 1)', async () => {
       const r = await kindlingReports([], env, 'src/actions/backup/index.ts');
-      expect(r.reports).toEqual([`REPORT ${r.pid} 1 1`]);
+      expect(r.reports).toEqual([`REPORT ${r.pid} 1 undefined 1`]);
     });
     it("keeps a user's own MALLOC_ARENA_MAX and leaves other commands alone", async () => {
       expect(
         (await kindlingReports(['backup', '--help'], { ...env, MALLOC_ARENA_MAX: '4' })).reports,
-      ).toEqual([expect.stringMatching(/^REPORT \d+ 4 0$/)]);
+      ).toEqual([expect.stringMatching(/^REPORT \d+ 4 4 0$/)]);
       expect((await kindlingReports(['--help'], env)).reports).toEqual([
-        expect.stringMatching(/^REPORT \d+ undefined 0$/),
+        expect.stringMatching(/^REPORT \d+ undefined undefined 0$/),
       ]);
     });
   },
