@@ -264,23 +264,25 @@ describeWithServices(
       const target = await startPostgres();
       cleanup.push(() => target.stop());
       const before = psql(target, 'SELECT datname FROM pg_database ORDER BY 1');
-      const r = await kindling(
-        [
-          'restore',
-          '--backup',
-          id,
-          '--target',
-          'local',
-          '--endpoint',
-          `postgres=${target.url}`,
-          '--store',
-          's3://backups/nightly',
-          '--s3-endpoint',
-          s3.endpoint,
-        ],
-        {},
-        s3,
-      );
+      const restore = () =>
+        kindling(
+          [
+            'restore',
+            '--backup',
+            id,
+            '--target',
+            'local',
+            '--endpoint',
+            `postgres=${target.url}`,
+            '--store',
+            's3://backups/nightly',
+            '--s3-endpoint',
+            s3.endpoint,
+          ],
+          {},
+          s3,
+        );
+      const r = await restore();
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(
         /refusing to restore \S+: artifacts do not match the manifest; the target was not touched/,
@@ -301,23 +303,7 @@ describeWithServices(
       // the user is told, and still nothing is touched
       psql(target, 'CREATE DATABASE identity');
       psql(target, 'CREATE TABLE kept (id int); INSERT INTO kept VALUES (1)', 'identity');
-      const both = await kindling(
-        [
-          'restore',
-          '--backup',
-          id,
-          '--target',
-          'local',
-          '--endpoint',
-          `postgres=${target.url}`,
-          '--store',
-          's3://backups/nightly',
-          '--s3-endpoint',
-          s3.endpoint,
-        ],
-        {},
-        s3,
-      );
+      const both = await restore();
       expect(both.code).toBe(1);
       expect(both.stderr).toMatch(/artifacts do not match the manifest; the target was not touched/);
       expect(both.stderr).not.toContain('already exists and is not empty');

@@ -141,6 +141,25 @@ describeWithServices(
       }
     }, 180_000);
 
+    /** `kindling restore` of this suite's backup, PostgreSQL only, into the server at `url`. */
+    const restorePostgres = (url: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}) =>
+      kindling(
+        [
+          'restore',
+          '--backup',
+          backupId,
+          '--target',
+          'local',
+          '--components',
+          'postgres',
+          ...extra,
+          ...on('--endpoint', { postgres: url }),
+          ...inStore(),
+        ],
+        env,
+        s3,
+      );
+
     it('restores through Node’s own zstd decompressor when no zstd tool is on PATH (src/backup/zstd-cli.ts): the same databases', async () => {
       // a PATH with the PostgreSQL tools and nothing else: zstdCliAvailable finds no zstd there
       const bin = mkdtempSync(join(tmpdir(), 'kindling-no-zstd-'));
@@ -148,42 +167,14 @@ describeWithServices(
         symlinkSync(execFileSync('which', [tool], { encoding: 'utf8' }).trim(), join(bin, tool));
       const pg4 = await startPostgres();
       fresh.push(pg4);
-      const r = await kindling(
-        [
-          'restore',
-          '--backup',
-          backupId,
-          '--target',
-          'local',
-          '--components',
-          'postgres',
-          ...on('--endpoint', { postgres: pg4.url }),
-          ...inStore(),
-        ],
-        { PATH: bin },
-        s3,
-      );
+      const r = await restorePostgres(pg4.url, [], { PATH: bin });
       rmSync(bin, { recursive: true, force: true });
       expect(r.code, r.stderr + r.stdout).toBe(0);
       for (const db of DATABASES) expect(plainDump(pg4, db)).toBe(plainDump(pg, db));
     }, 120_000);
 
     it('refuses to restore over a non-empty target without --clean, and changes nothing', async () => {
-      const r = await kindling(
-        [
-          'restore',
-          '--backup',
-          backupId,
-          '--target',
-          'local',
-          '--components',
-          'postgres',
-          ...on('--endpoint', { postgres: pg.url }),
-          ...inStore(),
-        ],
-        {},
-        s3,
-      );
+      const r = await restorePostgres(pg.url);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/refusing to restore; the target was not touched/);
       expect(r.stderr).toMatch(/database "identity" already exists and is not empty/);
@@ -193,23 +184,7 @@ describeWithServices(
       const rows = (db: string) => psql(pg, 'SELECT count(*) FROM pg_class', db);
       const before = psql(pg, 'SELECT datname FROM pg_database ORDER BY 1');
       const identityRows = rows('identity');
-      const r = await kindling(
-        [
-          'restore',
-          '--backup',
-          backupId,
-          '--target',
-          'local',
-          '--components',
-          'postgres',
-          '--clean',
-          '--no-globals',
-          ...on('--endpoint', { postgres: pg.url }),
-          ...inStore(),
-        ],
-        {},
-        s3,
-      );
+      const r = await restorePostgres(pg.url, ['--clean', '--no-globals']);
       expect(r.code, r.stderr).toBe(0);
       expect(psql(pg, 'SELECT datname FROM pg_database ORDER BY 1')).toBe(before);
       expect(rows('identity')).toBe(identityRows);

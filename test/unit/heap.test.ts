@@ -24,6 +24,13 @@ function newSpaceMiB(keepSmall: boolean): number {
   return Number(out.trim().split(' ')[0]);
 }
 
+/** One function run hot enough for V8 to optimise it (`hot`; its result in `acc`). */
+const HOT = `
+  function hot(x) { return (x * 31 + 7) % 1000003; }
+  let acc = 0;
+  for (let i = 0; i < 20_000_000; i++) acc = hot(acc + i);
+`;
+
 /**
  * A fresh Node that runs one function hot enough for V8 to optimise it, then reports its
  * optimisation status bits (v8/v8 src/runtime/runtime-test.cc OptimizationStatus: 16 = optimised
@@ -32,9 +39,7 @@ function newSpaceMiB(keepSmall: boolean): number {
 function optimisationStatus(streaming: boolean): number {
   const program = `
     ${streaming ? `(await import(${JSON.stringify(HEAP)})).setStreamingV8Flags();` : ''}
-    function hot(x) { return (x * 31 + 7) % 1000003; }
-    let acc = 0;
-    for (let i = 0; i < 20_000_000; i++) acc = hot(acc + i);
+    ${HOT}
     console.log(%GetOptimizationStatus(hot), acc);
   `;
   const out = execFileSync(
@@ -143,9 +148,7 @@ describe.skipIf(process.platform === 'win32')(
 function streamingStatus(args: string[], script: string): Promise<{ code: number | null; status: number }> {
   const preload = `data:text/javascript,${encodeURIComponent(`
     process.on('exit', () => {
-      function hot(x) { return (x * 31 + 7) % 1000003; }
-      let acc = 0;
-      for (let i = 0; i < 20_000_000; i++) acc = hot(acc + i);
+      ${HOT}
       process.stderr.write('STATUS ' + %GetOptimizationStatus(hot) + ' ' + acc + '\\n');
     });
   `)}`;

@@ -68,22 +68,24 @@ function connectingRole(target: TargetAccess, component: Component, spec: Backup
 const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
 const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
-async function query(
-  ctx: { target: TargetAccess; component: Component; spec: BackupSpec },
+type PgCtx = { target: TargetAccess; component: Component; spec: BackupSpec };
+
+/** psql on `db`, quiet and unaligned, stopping at the first error; its output lines. */
+async function psqlLines(
+  ctx: PgCtx,
   db: string,
-  sql: string,
+  input: { sql: string } | { script: string },
 ): Promise<string[]> {
-  const cmd = pgCommand(
-    ctx.target,
-    ctx.component,
-    ctx.spec,
-    ['psql', '-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1', '-c', sql],
-    db,
-  );
-  const r = await capture(ctx.target.runner, cmd);
+  const args = ['psql', '-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1'];
+  const r = await capture(ctx.target.runner, {
+    ...pgCommand(ctx.target, ctx.component, ctx.spec, 'sql' in input ? [...args, '-c', input.sql] : args, db),
+    stdin: 'script' in input ? Readable.from([Buffer.from(input.script, 'utf8')]) : undefined,
+  });
   if (r.exitCode !== 0) throw new Error(`psql on ${db} exited ${r.exitCode}: ${r.stderr.trim()}`);
   return r.stdout.split('\n').filter((l) => l !== '');
 }
+
+const query = (ctx: PgCtx, db: string, sql: string) => psqlLines(ctx, db, { sql });
 
 /**
  * `create` unless database `db` exists, in one psql call: `\gexec` runs, as a statement, each
@@ -92,24 +94,10 @@ async function query(
  * meta-command go on stdin: `-c` takes SQL or one backslash command, not both. One psql start
  * (30–40 ms through Debian's pg_wrapper) instead of two on every restore.
  */
-async function createDatabaseIfMissing(
-  ctx: { target: TargetAccess; component: Component; spec: BackupSpec },
-  mdb: string,
-  db: string,
-  create: string,
-): Promise<void> {
-  const script = `SELECT ${literal(create)} WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = ${literal(db)})\n\\gexec\n`;
-  const r = await capture(ctx.target.runner, {
-    ...pgCommand(
-      ctx.target,
-      ctx.component,
-      ctx.spec,
-      ['psql', '-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1'],
-      mdb,
-    ),
-    stdin: Readable.from([Buffer.from(script, 'utf8')]),
+async function createDatabaseIfMissing(ctx: PgCtx, mdb: string, db: string, create: string): Promise<void> {
+  await psqlLines(ctx, mdb, {
+    script: `SELECT ${literal(create)} WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = ${literal(db)})\n\\gexec\n`,
   });
-  if (r.exitCode !== 0) throw new Error(`psql on ${mdb} exited ${r.exitCode}: ${r.stderr.trim()}`);
 }
 
 const maintenanceDb = (spec: BackupSpec) =>
