@@ -96,7 +96,7 @@ export async function runRestore(opts: {
   const spool = opts.spool === false ? undefined : openSpool(need, opts.spool ?? {}, log);
   // filled once the verify pass has spooled the artifacts; no context reads it before then
   const spooled = new Map<string, string>();
-  const contexts = plans.map((p) => ({ ...p, ctx: restoreContext(p, spooled, opts, log) }));
+  const contexts = plans.map((p) => ({ ...p, ...restoreContext(p, spooled, opts, log) }));
   try {
     // The sources' preflight only reads the target (is the database there, is it empty?), so it
     // runs while the artifacts download and re-hash instead of after: on the bench's restore the
@@ -132,6 +132,8 @@ type Plan = {
   spec: RestoreContext['spec'];
   source: NonNullable<ReturnType<typeof SOURCES.get>>;
   ctx: RestoreContext;
+  /** Stops the artifact streams the source left unread (it failed before reading them to the end). */
+  release: () => void;
 };
 
 /** Every source's reasons to refuse the restore, each prefixed with its component. */
@@ -151,7 +153,7 @@ async function restorePlans(
   t0: number,
 ): Promise<RestoreOutcome> {
   const components: RestoreOutcome['components'] = [];
-  for (const { ctx, source, record } of contexts) {
+  for (const { ctx, source, record, release } of contexts) {
     const c0 = Date.now();
     try {
       log(`${record.component}: restoring "${record.backup}"`);
@@ -174,6 +176,8 @@ async function restorePlans(
         error,
         notes: [],
       });
+    } finally {
+      release();
     }
   }
   return { id, ok: components.every((c) => c.ok), components, durationMs: Date.now() - t0 };
@@ -190,9 +194,12 @@ function restoreContext(
     options: RestoreOptions;
   },
   log: (line: string) => void,
-): RestoreContext {
+): { ctx: RestoreContext; release: () => void } {
   const checks = new Map<string, Promise<void>>();
-  return {
+  // the open streams not yet read to their end (and hashed): a tool that exits early leaves its
+  // input paused in the pipeline, which would then wait for a reader forever
+  const unfinished = new Map<string, (why: Error) => void>();
+  const ctx: RestoreContext = {
     component: p.component,
     spec: p.spec,
     record: p.record,
@@ -259,13 +266,34 @@ function restoreContext(
           cb(null, chunk);
         },
       });
-      return pipeline(raw, tee, inflate, counted, (err) => {
+      // the callback runs once `counted` has taken every byte (its writable side), which is
+      // before the reader can see the end of it
+      const out = pipeline(raw, tee, inflate, counted, (err) => {
+        unfinished.delete(a.key);
         ticker.stop();
         if (err) settle(err);
       });
+      unfinished.set(a.key, (why) => out.destroy(why));
+      return out;
     },
     verified(a: ArtifactRecord): Promise<void> {
-      return checks.get(a.key) ?? Promise.reject(new Error(`internal: ${a.key} was never opened`));
+      const check = checks.get(a.key);
+      if (!check) return Promise.reject(new Error(`internal: ${a.key} was never opened`));
+      const stop = unfinished.get(a.key);
+      if (!stop) return check;
+      // the reader is done with it and left some unread: that part was neither restored nor verified
+      const why = new FailedError(
+        `${a.key}: the restore stopped reading it before its end, so it was neither fully restored nor verified`,
+      );
+      stop(why);
+      return check.then(() => {
+        throw why;
+      });
     },
   };
+  const release = () => {
+    for (const stop of [...unfinished.values()])
+      stop(new Error('released: the restore of its component ended'));
+  };
+  return { ctx, release };
 }

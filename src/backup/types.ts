@@ -57,7 +57,12 @@ export interface RestoreContext {
   location: StoreLocation;
   /** Streams an artifact back, decompressed; rejects when its sha256 or size differs from the manifest. */
   open(artifact: ArtifactRecord): Promise<import('node:stream').Readable>;
-  /** Resolves once an opened artifact was read to its end with the right sha256 (throws otherwise). */
+  /**
+   * Call once the reader of an opened artifact is done with it. Resolves when it was read to its
+   * end with the right sha256; rejects otherwise, also when the reader stopped before the end
+   * (the rest is dropped, not waited for). A tool's own failure is the better message: check its
+   * exit status first.
+   */
   verified(artifact: ArtifactRecord): Promise<void>;
   options: RestoreOptions;
   log(line: string): void;

@@ -309,6 +309,105 @@ describeWithServices(
       expect(both.stderr).not.toContain('already exists and is not empty');
       expect(psql(target, 'SELECT count(*) FROM kept', 'identity')).toBe('1\n');
     }, 120_000);
+
+    it('a restore tool that stops reading early (real pg_restore --exit-on-error on an existing schema) fails with its own error, exit 1, and does not hang', async () => {
+      const s3 = await newS3();
+      const source = await startPostgres();
+      cleanup.push(() => source.stop());
+      psql(source, 'CREATE DATABASE bulk');
+      // 16 MB of md5 text: far more than the pipes and stream buffers between kindling and
+      // pg_restore can hold, so an early exit leaves most of the artifact unread
+      psql(
+        source,
+        'CREATE SCHEMA app; CREATE TABLE app.t (id int, v text); INSERT INTO app.t SELECT i, md5(i::text) || md5((i+1)::text) || md5((i+2)::text) FROM generate_series(1, 160000) i',
+        'bulk',
+      );
+      const ok = await kindling(
+        [
+          'backup',
+          '--target',
+          'local',
+          '--components',
+          'postgres',
+          '--endpoint',
+          `postgres=${source.url}`,
+          '--store',
+          's3://backups/early',
+          '--s3-endpoint',
+          s3.endpoint,
+          '--json',
+        ],
+        {},
+        s3,
+      );
+      expect(ok.code, ok.stderr).toBe(0);
+      const id = JSON.parse(ok.stdout).id as string;
+      const target = await startPostgres();
+      cleanup.push(() => target.stop());
+      // a schema but no tables: the preflight lets it through (nothing to overwrite), and
+      // pg_restore --exit-on-error stops at `CREATE SCHEMA app` (schema "app" already exists),
+      // before the table's data
+      psql(target, 'CREATE DATABASE bulk');
+      psql(target, 'CREATE SCHEMA app', 'bulk');
+      const t0 = Date.now();
+      const r = await kindling(
+        [
+          'restore',
+          '--backup',
+          id,
+          '--target',
+          'local',
+          '--components',
+          'postgres',
+          '--no-globals',
+          '--endpoint',
+          `postgres=${target.url}`,
+          '--store',
+          's3://backups/early',
+          '--s3-endpoint',
+          s3.endpoint,
+        ],
+        {},
+        s3,
+        60_000,
+      );
+      expect(r.timedOut, 'restore hung').toBe(false);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/pg_restore into bulk exited 1: .*schema "app" already exists/s);
+      expect(Date.now() - t0).toBeLessThan(30_000);
+
+      // a reader that exits 0 without reading to the end (stand-in pg_restore first on PATH: reads
+      // one byte) restored nothing it did not read, and that part was never hashed: exit 1, said so
+      const bin = standInBin({ pg_restore: 'head -c 1 >/dev/null; exit 0' });
+      const quiet = await kindling(
+        [
+          'restore',
+          '--backup',
+          id,
+          '--target',
+          'local',
+          '--components',
+          'postgres',
+          '--no-globals',
+          '--database',
+          'bulk=bulk_copy',
+          '--endpoint',
+          `postgres=${target.url}`,
+          '--store',
+          's3://backups/early',
+          '--s3-endpoint',
+          s3.endpoint,
+        ],
+        { PATH: `${bin}:${process.env.PATH}` },
+        s3,
+        60_000,
+      );
+      expect(quiet.timedOut, 'restore hung').toBe(false);
+      expect(quiet.code, quiet.stderr).toBe(1);
+      expect(quiet.stderr).toMatch(
+        /postgres\/bulk\.pgdump\.zst: the restore stopped reading it before its end, so it was neither fully restored nor verified/,
+      );
+    }, 180_000);
   },
 );
 

@@ -14,10 +14,17 @@ export interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** killed after `timeoutMs` (a hang) */
+  timedOut: boolean;
 }
 
 /** Runs `kindling ARGS` as its own process (Node 24), with S3 credentials and extra env. */
-export function kindling(args: string[], env: NodeJS.ProcessEnv = {}, s3?: RunningS3): Promise<CliResult> {
+export function kindling(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  s3?: RunningS3,
+  timeoutMs = 0,
+): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
@@ -33,6 +40,8 @@ export function kindling(args: string[], env: NodeJS.ProcessEnv = {}, s3?: Runni
           ...env,
         },
         maxBuffer: 64 * 1024 * 1024,
+        timeout: timeoutMs,
+        killSignal: 'SIGKILL',
       },
       (err, stdout, stderr) => {
         const code = err
@@ -40,7 +49,8 @@ export function kindling(args: string[], env: NodeJS.ProcessEnv = {}, s3?: Runni
             ? (err as { code: number }).code
             : 1
           : 0;
-        resolve({ code, stdout, stderr });
+        const timedOut = Boolean(timeoutMs && (err as { killed?: boolean } | null)?.killed);
+        resolve({ code, stdout, stderr, timedOut });
       },
     );
   });

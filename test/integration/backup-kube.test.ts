@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, it, onTestFailed } from 'vitest';
 import { runBackup, selectBackups } from '../../src/app/backup.ts';
 import { loadManifest } from '../../src/backup/inventory.ts';
 import { runRestore } from '../../src/backup/restore.ts';
@@ -75,7 +75,7 @@ describeWithServices(
       ec.execFileSync('etcdctl', [`--endpoints=${etcd.url}`, 'put', 'by-dev/meta/collection', 'knowledge']);
       // the catalog's backups, with what differs on this machine: Redis's port and data directory
       const rdb = stack.components.redis!.backups[0]!;
-      Object.assign(rdb, { port: redis.port, dataDir: redis.dir, scratchPort: await freePort() });
+      Object.assign(rdb, { port: redis.port, dataDir: redis.dir });
       cluster = new LocalCluster({
         namespace: stack.namespace,
         pods: {
@@ -91,6 +91,8 @@ describeWithServices(
         s3Settings({ endpoint: s3.endpoint, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }),
       );
     }, 120_000);
+    // what kindling logged and ran, with times, when a test fails (a CI run shows nothing else)
+    beforeEach(() => onTestFailed(() => console.error([...log, ...(cluster?.execs ?? [])].join('\n'))));
     afterAll(async () => {
       if (process.env.KINDLING_TEST_DEBUG) console.error([...log, ...(cluster?.execs ?? [])].join('\n'));
       await cluster?.closeAll();
@@ -105,7 +107,7 @@ describeWithServices(
         store,
         location,
         compression: 'zstd',
-        log: (l) => log.push(l),
+        log: (l) => log.push(`${new Date().toISOString().slice(17, 23)} ${l}`),
       });
       expect(outcome.components.filter((c) => !c.ok).map((c) => c.error)).toEqual([]);
       expect(outcome.ok).toBe(true);
@@ -166,6 +168,9 @@ describeWithServices(
       const client = s3Client(s3.endpoint);
       const { DeleteObjectCommand } = await import('@aws-sdk/client-s3');
       await client.send(new DeleteObjectCommand({ Bucket: 'multimodal', Key: 'images/cat.png' }));
+      // in a real pod the scratch port is the pod's own; these "pods" share this machine's ports,
+      // so take a free one just before the restore
+      stack.components.redis!.backups[0]!.scratchPort = await freePort();
 
       const outcome = await runRestore({
         stack,
@@ -179,7 +184,7 @@ describeWithServices(
           rename: new Map(['identity', 'conversation', 'knowledge', 'postgres'].map((d) => [d, `${d}_kube`])),
           noGlobals: false,
         },
-        log: (l) => log.push(l),
+        log: (l) => log.push(`${new Date().toISOString().slice(17, 23)} ${l}`),
       });
       expect(outcome.components.filter((c) => !c.ok).map((c) => c.error)).toEqual([]);
       for (const db of ['identity', 'conversation', 'knowledge'])
@@ -201,6 +206,45 @@ describeWithServices(
       );
       expect(psql(pg, "SELECT count(*) FROM pg_database WHERE datname LIKE '%_kube'").trim()).toBe('4');
     }, 180_000);
+
+    it('a scratch redis-server that cannot start (its port taken) fails the Redis restore within seconds, naming the port and quoting its log; the live Redis is not touched', async () => {
+      expect(backupId).not.toBe('');
+      const manifest = await loadManifest(store, location, backupId);
+      const live = new Redis(redis.url);
+      await live.set('kept-by-failed-restore', '1');
+      // a listener that drops every connection: redis-server cannot bind the port, and redis-cli
+      // pointed at it fails at once instead of waiting on a server that never answers
+      const { createServer } = await import('node:net');
+      const taken = createServer((s) => s.destroy());
+      const port = await freePort();
+      await new Promise<void>((r) => taken.listen(port, '127.0.0.1', r));
+      stack.components.redis!.backups[0]!.scratchPort = port;
+      const t0 = Date.now();
+      try {
+        const outcome = await runRestore({
+          stack,
+          manifest,
+          components: ['redis'],
+          target,
+          store,
+          location,
+          options: { clean: true, rename: new Map(), noGlobals: false },
+          log: (l) => log.push(`${new Date().toISOString().slice(17, 23)} ${l}`),
+        });
+        expect(outcome.ok).toBe(false);
+        expect(outcome.components[0]!.error).toMatch(
+          new RegExp(
+            `the scratch redis-server on 127\\.0\\.0\\.1:${port} in redis-0 is not running \\(scratchPort: ${port}\\); its log: .*(Address already in use|Could not create server TCP listening socket)`,
+          ),
+        );
+        expect(Date.now() - t0).toBeLessThan(30_000);
+        expect(cluster.execs.filter((e) => e.includes(`REPLICAOF 127.0.0.1 ${port}`))).toEqual([]);
+        expect(await live.get('kept-by-failed-restore')).toBe('1');
+      } finally {
+        live.disconnect();
+        await new Promise((r) => taken.close(r));
+      }
+    }, 120_000);
 
     it('an exec stream that closes without an exit status fails the component (stand-in) and writes no manifest', async () => {
       cluster.closeWithoutStatus = (req) => req.command.includes('-Fc');

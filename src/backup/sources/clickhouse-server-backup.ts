@@ -35,14 +35,22 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { BackupSpec, Component, Endpoint } from '../../catalog/types.ts';
 import type { S3Store } from '../../store/s3.ts';
-import { formatDuration, parseDuration } from '../../util/duration.ts';
+import { formatDuration } from '../../util/duration.ts';
 import { FailedError, UsageError } from '../../util/errors.ts';
 import { addSecret } from '../../util/redact.ts';
 import { type ArtifactRecord, inProgressKey } from '../manifest.ts';
 import type { BackupSource, Fingerprint, ParamProblem, TargetAccess } from '../types.ts';
 import { fingerprintOf, listTables, type TableInfo } from './clickhouse.ts';
 import { chIdent, chLiteral, clickhouseText, tsvRows } from './clickhouse-http.ts';
-import { localEndpoint, optionalStringParam, sleep, stringListParam, unknownParams } from './common.ts';
+import {
+  durationOf,
+  durationParam,
+  localEndpoint,
+  optionalStringParam,
+  sleep,
+  stringListParam,
+  unknownParams,
+} from './common.ts';
 import { endpointUrl } from './endpoint.ts';
 
 export const TYPE = 'clickhouse-server-backup';
@@ -59,7 +67,7 @@ export function serverBackupSettings(spec: BackupSpec): Settings {
   return {
     databases: Array.isArray(spec.databases) ? (spec.databases as string[]) : 'all',
     s3: spec.s3 as string,
-    timeoutMs: typeof spec.timeout === 'string' ? parseDuration(spec.timeout, 'timeout') : DEFAULT_TIMEOUT_MS,
+    timeoutMs: durationOf(spec, 'timeout', DEFAULT_TIMEOUT_MS),
   };
 }
 
@@ -387,12 +395,7 @@ export const clickhouseServerBackupSource: BackupSource = {
           message: `endpoint "${spec.s3}" must be http or https (is ${ep.scheme})`,
         });
     }
-    if (spec.timeout !== undefined)
-      try {
-        parseDuration(String(spec.timeout), 'timeout');
-      } catch (err) {
-        problems.push({ path: ['timeout'], message: (err as Error).message });
-      }
+    problems.push(...durationParam(spec, 'timeout'));
     return problems;
   },
 

@@ -1,4 +1,5 @@
 import type { BackupSpec, Component } from '../../catalog/types.ts';
+import { parseDuration } from '../../util/duration.ts';
 import { UsageError } from '../../util/errors.ts';
 import type { ParamProblem, TargetAccess } from '../types.ts';
 
@@ -55,3 +56,19 @@ export function stringListParam(spec: BackupSpec, key: string, required: boolean
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A duration parameter (`timeout: 10m`): a problem when it is not one parseDuration reads. */
+export function durationParam(spec: BackupSpec, key: string): ParamProblem[] {
+  if (spec[key] === undefined) return [];
+  try {
+    parseDuration(String(spec[key]), key);
+    return [];
+  } catch (err) {
+    return [{ path: [key], message: (err as Error).message }];
+  }
+}
+
+/** The value of a duration parameter in milliseconds, or `fallbackMs` when it is not set. */
+export function durationOf(spec: BackupSpec, key: string, fallbackMs: number): number {
+  return spec[key] === undefined ? fallbackMs : parseDuration(String(spec[key]), key);
+}

@@ -15,9 +15,8 @@
  * "S3 repository", repository-s3.html). The repository names only bucket, client and base path.
  */
 import type { BackupSpec, Component } from '../../catalog/types.ts';
-import { parseDuration } from '../../util/duration.ts';
 import type { BackupSource, Fingerprint, ParamProblem, RestoreContext, TargetAccess } from '../types.ts';
-import { optionalStringParam, stringListParam, unknownParams } from './common.ts';
+import { durationOf, durationParam, optionalStringParam, stringListParam, unknownParams } from './common.ts';
 import { endpointUrl } from './endpoint.ts';
 import { type HttpAnswer, httpRequest } from './http.ts';
 
@@ -38,7 +37,7 @@ export function esSettings(spec: BackupSpec): Settings {
     bucket: spec.bucket as string,
     basePath: typeof spec.basePath === 'string' ? spec.basePath : 'elasticsearch',
     indices: Array.isArray(spec.indices) ? (spec.indices as string[]) : ['*'],
-    timeoutMs: typeof spec.timeout === 'string' ? parseDuration(spec.timeout, 'timeout') : 30 * 60_000,
+    timeoutMs: durationOf(spec, 'timeout', 30 * 60_000),
   };
 }
 
@@ -153,12 +152,7 @@ export const elasticsearchSnapshotSource: BackupSource = {
       });
     if (typeof spec.repository === 'string' && !/^[a-z0-9][a-z0-9_-]*$/.test(spec.repository))
       problems.push({ path: ['repository'], message: 'must be lower case (a-z, 0-9, _ and -)' });
-    if (spec.timeout !== undefined)
-      try {
-        parseDuration(String(spec.timeout), 'timeout');
-      } catch (err) {
-        problems.push({ path: ['timeout'], message: (err as Error).message });
-      }
+    problems.push(...durationParam(spec, 'timeout'));
     return problems;
   },
 

@@ -250,9 +250,10 @@ export const postgresSource: BackupSource = {
         ...pgCommand(ctx.target, ctx.component, ctx.spec, args, dest),
         stdin,
       });
-      await ctx.verified(a);
+      // pg_restore --exit-on-error stops reading at its first error: its message is the one to give
       if (r.exitCode !== 0)
         throw new Error(`pg_restore into ${dest} exited ${r.exitCode}: ${r.stderr.trim()}`);
+      await ctx.verified(a);
     }
     return notes;
   },

@@ -16,9 +16,18 @@ import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { BackupSpec, Component } from '../../catalog/types.ts';
+import { formatDuration } from '../../util/duration.ts';
 import { type CommandSpec, capture } from '../runner.ts';
 import type { BackupSource, Fingerprint, RestoreContext, TargetAccess } from '../types.ts';
-import { localEndpoint, optionalStringParam, podOf, sleep, unknownParams } from './common.ts';
+import {
+  durationOf,
+  durationParam,
+  localEndpoint,
+  optionalStringParam,
+  podOf,
+  sleep,
+  unknownParams,
+} from './common.ts';
 import { keyspaceDbs, parseInfo } from './redis-info.ts';
 
 /** ioredis loads only for local restores and drills: a backup does not need it. */
@@ -74,6 +83,12 @@ function cli(target: TargetAccess, component: Component, spec: BackupSpec, args:
  */
 export const REDIS_CLI_TIMEOUT_MS = 30_000;
 
+/** How long a BGSAVE, the scratch server's load and the live server's sync may each take: `timeout`. */
+const DEFAULT_WAIT_MS = 10 * 60_000;
+const waitMs = (spec: BackupSpec) => durationOf(spec, 'timeout', DEFAULT_WAIT_MS);
+/** A scratch server that answers nothing and has no live process this long after its start failed to start. */
+const SCRATCH_START_GRACE_MS = 5000;
+
 async function run(
   target: TargetAccess,
   cmd: CommandSpec,
@@ -128,6 +143,7 @@ export const redisSource: BackupSource = {
       ]),
       ...optionalStringParam(spec, 'dataDir'),
       ...optionalStringParam(spec, 'passwordEnv'),
+      ...durationParam(spec, 'timeout'),
     ];
   },
 
@@ -149,14 +165,15 @@ export const redisSource: BackupSource = {
           ?.trim() || 'dump.rdb';
       const before = parseInfo(await run(target, podCli(component, spec, ['INFO', 'persistence'])));
       await run(target, podCli(component, spec, ['BGSAVE', 'SCHEDULE']));
-      const deadline = Date.now() + 10 * 60_000;
+      const wait = waitMs(spec);
+      const deadline = Date.now() + wait;
       for (;;) {
         const now = parseInfo(await run(target, podCli(component, spec, ['INFO', 'persistence'])));
         const state = bgsaveState(before, now);
         if (state === 'done') break;
         if (state === 'failed')
           throw new Error('BGSAVE failed (rdb_last_bgsave_status is not ok); see the Redis log');
-        if (Date.now() > deadline) throw new Error('BGSAVE did not finish within 10m');
+        if (Date.now() > deadline) throw new Error(`BGSAVE did not finish within ${formatDuration(wait)}`);
         await sleep(200);
       }
       command = {
@@ -263,33 +280,60 @@ async function restoreInPod(
     ...extra,
   });
   const scratchCli = (args: string[]) => ({ argv: ['redis-cli', '-p', port, ...args], pod, container });
+  const bounded = (cmd: CommandSpec) =>
+    capture(target.runner, cmd, AbortSignal.timeout(REDIS_CLI_TIMEOUT_MS));
+  // Daemonized, redis-server writes its pid file (redis.conf, "pidfile"): no live process behind
+  // it means the scratch server is gone, and what it logged says why
+  const scratchAlive = async () => {
+    if ((await bounded(sh('kill -0 "$(cat "$1/scratch.pid" 2>/dev/null)" 2>/dev/null'))).exitCode === 0)
+      return;
+    const tail = (await bounded(sh('tail -n 5 "$1/scratch.log" 2>/dev/null'))).stdout.trim();
+    throw new Error(
+      `the scratch redis-server on 127.0.0.1:${port} in ${pod} is not running (scratchPort: ${port}); its log: ${tail.split('\n').join(' | ') || '(empty)'}`,
+    );
+  };
   const up = await capture(
     target.runner,
     sh('mkdir -p "$1" && cat > "$1/dump.rdb"', { stdin: await ctx.open(artifact) }),
   );
-  await ctx.verified(artifact);
   if (up.exitCode !== 0) throw new Error(`copying the RDB into ${pod} failed: ${up.stderr.trim()}`);
+  await ctx.verified(artifact);
   try {
     await run(target, sh('redis-check-rdb "$1/dump.rdb" >/dev/null'));
     await run(
       target,
       sh(
-        `redis-server --port "$2" --bind 127.0.0.1 --dir "$1" --dbfilename dump.rdb --save '' --appendonly no --daemonize yes --pidfile "$1/scratch.pid" --logfile "$1/scratch.log"`,
+        // one replica, so no reason to wait the default 5 s for more before the full sync
+        // (redis.conf, "repl-diskless-sync-delay")
+        `redis-server --port "$2" --bind 127.0.0.1 --dir "$1" --dbfilename dump.rdb --save '' --appendonly no --repl-diskless-sync-delay 0 --daemonize yes --pidfile "$1/scratch.pid" --logfile "$1/scratch.log"`,
       ),
     );
-    const deadline = Date.now() + 10 * 60_000;
-    while (!/^loading:0/m.test((await capture(target.runner, scratchCli(['INFO', 'persistence']))).stdout)) {
-      if (Date.now() > deadline) throw new Error('the scratch redis-server did not load the RDB within 10m');
+    const wait = waitMs(spec);
+    const started = Date.now();
+    const deadline = started + wait;
+    for (;;) {
+      const info = await bounded(scratchCli(['INFO', 'persistence']));
+      if (info.exitCode === 0 && /^loading:0/m.test(info.stdout)) break;
+      // not answering: a server that exited at start (its port taken, the RDB unreadable) would
+      // otherwise be waited for until the deadline
+      if (info.exitCode !== 0 && Date.now() - started > SCRATCH_START_GRACE_MS) await scratchAlive();
+      if (Date.now() > deadline)
+        throw new Error(`the scratch redis-server did not load the RDB within ${formatDuration(wait)}`);
       await sleep(200);
     }
     const expected = keyspaceDbs(await run(target, scratchCli(['INFO', 'keyspace'])));
     await run(target, podCli(component, spec, ['REPLICAOF', '127.0.0.1', port]));
+    let polls = 0;
     try {
       for (;;) {
         const repl = parseInfo(await run(target, podCli(component, spec, ['INFO', 'replication'])));
         if (repl.get('master_link_status') === 'up' && repl.get('master_sync_in_progress') === '0') break;
+        // a link still down: the live server keeps retrying a scratch server that may have died
+        if (++polls % 25 === 0) await scratchAlive();
         if (Date.now() > deadline)
-          throw new Error('the live Redis did not finish syncing from the scratch server within 10m');
+          throw new Error(
+            `the live Redis did not finish syncing from the scratch server within ${formatDuration(wait)}`,
+          );
         await sleep(200);
       }
     } finally {
@@ -305,7 +349,7 @@ async function restoreInPod(
       );
     return [];
   } finally {
-    await capture(target.runner, scratchCli(['SHUTDOWN', 'NOSAVE']));
-    await capture(target.runner, sh('rm -rf "$1"'));
+    await bounded(scratchCli(['SHUTDOWN', 'NOSAVE']));
+    await bounded(sh('rm -rf "$1"'));
   }
 }
