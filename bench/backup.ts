@@ -6,7 +6,9 @@
  * PostgreSQL 15 and one s3rver, measured against what a user would write by hand:
  *   (a) backup wall: `kindling backup` → s3rver, against `pg_dumpall | zstd -3 | aws s3 cp -` into
  *       the same s3rver (AWS CLI v2, Debian `awscli`, /usr/bin/aws) and against the dump alone,
- *       `pg_dumpall | zstd -3 > /dev/null`;
+ *       `pg_dumpall | zstd -3 > /dev/null`; and, for reference, the floor of storing that output in
+ *       the same s3rver: the same pipeline into bench/upload-floor.ts (sha256 and kindling's own
+ *       multipart upload in a plain Node process), over the dump alone;
  *   (b) peak RSS: kindling's own VmHWM at the big scale and at SMALL_SCALE (memory must not grow
  *       with size), and the AWS CLI pipeline's, as `/usr/bin/time -f %M` (getrusage ru_maxrss,
  *       KiB) of each of its three processes, summed;
@@ -183,6 +185,16 @@ try {
     return m;
   };
   const dumpNull = () => shell('pg_dumpall | zstd -3', `pg_dumpall ${pgConn} | zstd -3 -q > /dev/null`);
+  // the floor: the dump alone, its output hashed and multipart-uploaded by kindling's store code
+  const floor = async () => {
+    const key = `floor${++run}`;
+    const m = await shell(
+      'pg_dumpall | zstd -3 | upload-floor',
+      `pg_dumpall ${pgConn} | zstd -3 -q | ${process.execPath} ${join(ROOT, 'bench/upload-floor.ts')} ${s3.endpoint} backups ${key}/all.sql.zst`,
+    );
+    drop(key);
+    return m;
+  };
   const storedMiB = (m: Measured) =>
     [...m.stderr.matchAll(/stored \S+ \((\d+) bytes/g)].reduce((a, x) => a + Number(x[1]), 0) / 1048576;
 
@@ -220,6 +232,7 @@ try {
   const b = await rounds(`backup, scale ${scale}`, {
     'aws pipeline': awsPipe,
     'dump>/dev/null': dumpNull,
+    'dump+bare upload': floor,
     kindling: () => kindling(),
   });
   const bigAwsBytes = awsStoredBytes;
@@ -286,6 +299,7 @@ try {
   const nullMs = med(b.out['dump>/dev/null']);
   const vsAws = kindMs / awsMs;
   const vsNull = kindMs / nullMs;
+  const floorVsNull = med(b.out['dump+bare upload']) / nullMs;
   const bigPeak = Math.max(...b.out.kindling.map((m) => m.peakKiB));
   const smallPeak = Math.max(...s.out.kindling.map((m) => m.peakKiB));
   const rssDiff = (bigPeak - smallPeak) / smallPeak;
@@ -301,6 +315,12 @@ try {
     ['backup: pg_dumpall | zstd -3 > /dev/null', secs(nullMs), '', undefined],
     ['(a) kindling / aws pipeline', `${vsAws.toFixed(2)}×`, '≤ 1.00×', vsAws <= 1.0],
     ['(a) kindling / dump alone', `${vsNull.toFixed(2)}×`, '≤ 1.20×', vsNull <= 1.2],
+    [
+      '    floor: dump alone + bare upload (bench/upload-floor.ts) / dump alone',
+      `${floorVsNull.toFixed(2)}×`,
+      '(reference)',
+      undefined,
+    ],
     [`(b) kindling VmHWM, ${big.size}`, mib(bigPeak), '≤ 128 MiB', bigPeak <= 128 * 1024],
     [`(b) kindling VmHWM, ${small.size}`, mib(smallPeak), '≤ 128 MiB', smallPeak <= 128 * 1024],
     [
