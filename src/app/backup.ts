@@ -14,6 +14,7 @@ export type { BackupOutcome, ComponentOutcome, SelectedBackup };
 
 import { COMPRESSIONS } from '../backup/compression.ts';
 import type { DrillOutcome } from '../backup/drill.ts';
+import { checkStreamingEnv } from '../backup/env-settings.ts';
 import { streamArtifact } from '../backup/pipeline.ts';
 import { progressIntervalFromEnv, progressTicker } from '../backup/progress.ts';
 import { pruneText } from '../backup/report.ts';
@@ -280,6 +281,7 @@ export async function backup(
   const log = hooks.log ?? (() => {});
   try {
     await speaking(s, BACKUP_FLAGS, async () => {
+      checkStreamingEnv();
       const stack = loadBackupCatalog(s.catalog);
       const compression = choice(s.compression, COMPRESSIONS, 'zstd');
       const policy = s.retention.value ? parseRetention(s.retention.value, named(s.retention)) : undefined;

@@ -1,4 +1,5 @@
 /** `restore`: every artifact re-hashed against the manifest before the target is touched. */
+import { checkStreamingEnv } from '../backup/env-settings.ts';
 import { loadManifest } from '../backup/inventory.ts';
 import { type RestoreOutcome, runRestore } from '../backup/restore.ts';
 import { FailedError } from '../util/errors.ts';
@@ -45,6 +46,7 @@ export async function restore(
   hooks: { log?: (line: string) => void } = {},
 ): Promise<{ id: string; outcome: RestoreOutcome; error?: FailedError }> {
   return speaking(s, RESTORE_FLAGS, async () => {
+    checkStreamingEnv();
     const stack = loadBackupCatalog(s.catalog);
     if (!s.backup.value) throw invalid(s.backup, 'is required: a backup id or "latest"');
     const options = { clean: bool(s.clean), rename: renames(s.database), noGlobals: !bool(s.globals) };

@@ -16,7 +16,8 @@ import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { BackupSpec, Component } from '../../catalog/types.ts';
-import { formatDuration } from '../../util/duration.ts';
+import { formatDuration, parseDuration } from '../../util/duration.ts';
+import { UsageError } from '../../util/errors.ts';
 import { type CommandSpec, capture } from '../runner.ts';
 import type { BackupSource, Fingerprint, RestoreContext, TargetAccess } from '../types.ts';
 import {
@@ -83,6 +84,15 @@ function cli(target: TargetAccess, component: Component, spec: BackupSpec, args:
  */
 export const REDIS_CLI_TIMEOUT_MS = 30_000;
 
+/** `KINDLING_REDIS_TIMEOUT` (a duration such as `1m`), else 30 s; a bad value is a usage error. */
+export function redisCliTimeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env.KINDLING_REDIS_TIMEOUT;
+  if (!text) return REDIS_CLI_TIMEOUT_MS;
+  const ms = parseDuration(text, 'KINDLING_REDIS_TIMEOUT');
+  if (ms < 100) throw new UsageError(`KINDLING_REDIS_TIMEOUT "${text}" is too short (100ms at least)`);
+  return ms;
+}
+
 /** How long a BGSAVE, the scratch server's load and the live server's sync may each take: `timeout`. */
 const DEFAULT_WAIT_MS = 10 * 60_000;
 const waitMs = (spec: BackupSpec) => durationOf(spec, 'timeout', DEFAULT_WAIT_MS);
@@ -92,7 +102,7 @@ const SCRATCH_START_GRACE_MS = 5000;
 async function run(
   target: TargetAccess,
   cmd: CommandSpec,
-  timeoutMs = REDIS_CLI_TIMEOUT_MS,
+  timeoutMs = redisCliTimeoutFromEnv(),
 ): Promise<string> {
   const deadline = AbortSignal.timeout(timeoutMs);
   const r = await capture(target.runner, cmd, deadline);
@@ -281,7 +291,7 @@ async function restoreInPod(
   });
   const scratchCli = (args: string[]) => ({ argv: ['redis-cli', '-p', port, ...args], pod, container });
   const bounded = (cmd: CommandSpec) =>
-    capture(target.runner, cmd, AbortSignal.timeout(REDIS_CLI_TIMEOUT_MS));
+    capture(target.runner, cmd, AbortSignal.timeout(redisCliTimeoutFromEnv()));
   // Daemonized, redis-server writes its pid file (redis.conf, "pidfile"): no live process behind
   // it means the scratch server is gone, and what it logged says why
   const scratchAlive = async () => {
