@@ -18,7 +18,8 @@
  *
  * Fairness: each side runs RUNS times, alternating (the order rotates every round), and the
  * median counts (the first runs warm the page cache for all); an untimed kindling run before them
- * fills Node's compile cache, so that every measured run — at both sizes — starts the same way.
+ * fills Node's compile cache, so that every measured run — at both sizes — starts the same way;
+ * before it, one with an empty cache (a fresh runner's first backup) is printed apart.
  * kindling's peak RSS is its own VmHWM (read by the process itself at exit, through a preload),
  * not a polled guess; were kindling ever to run as more than one Node process at a time, their
  * peaks are summed (they are resident together). Its pg_dump children are not counted; the AWS
@@ -144,7 +145,7 @@ try {
     if (m.code !== 0) throw new Error(`${what} failed (exit ${m.code}): ${m.stderr}`);
     return m;
   };
-  const kindlingCli = async (args: string[]) => {
+  const kindlingCli = async (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => {
     const m = await measure(
       process.execPath,
       [
@@ -161,14 +162,17 @@ try {
         '--s3-endpoint',
         s3.endpoint,
       ],
-      env,
+      { ...env, ...extraEnv },
     );
     if (m.code !== 0 || !m.peakKiB)
       throw new Error(`kindling ${args[0]} failed (exit ${m.code}): ${m.stderr}`);
     return m;
   };
-  const kindling = async (store = `run${++run}`) => {
-    const m = await kindlingCli(['backup', '--store', `s3://backups/${store}`, '--compression', 'zstd']);
+  const kindling = async (store = `run${++run}`, extraEnv: NodeJS.ProcessEnv = {}) => {
+    const m = await kindlingCli(
+      ['backup', '--store', `s3://backups/${store}`, '--compression', 'zstd'],
+      extraEnv,
+    );
     if (store.startsWith('run')) drop(store);
     return m;
   };
@@ -225,10 +229,13 @@ try {
   console.log(`pgbench -i -s ${scale} + random bytes …`);
   const big = prepare(pg, scale);
   console.log(`database ${big.size} (${big.randomMiB} MiB of it random)`);
-  // One untimed run first: it fills Node's compile cache (bin/kindling.js turns it on), as every
-  // later run finds it. Its peak is printed apart: that is a fresh CI runner's first backup.
-  const cold = await kindling();
-  console.log(`  warm-up run (fresh compile cache): ${secs(cold.ms)}, peak RSS ${mib(cold.peakKiB)}`);
+  // The first backup on a fresh runner: an empty compile cache (os.tmpdir() is where
+  // bin/kindling.js keeps it), printed apart; then one untimed run fills the cache every measured
+  // run finds, as every later backup on a machine finds it.
+  const cold = await kindling(undefined, { TMPDIR: tempDir('cold-cache') });
+  console.log(`  first backup, empty compile cache: ${secs(cold.ms)}, peak RSS ${mib(cold.peakKiB)}`);
+  const warmUp = await kindling();
+  console.log(`  warm-up run: ${secs(warmUp.ms)}, peak RSS ${mib(warmUp.peakKiB)}`);
   const b = await rounds(`backup, scale ${scale}`, {
     'aws pipeline': awsPipe,
     'dump>/dev/null': dumpNull,

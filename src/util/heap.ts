@@ -70,6 +70,36 @@ export function streamingEnvironment(
   return { ...env, MALLOC_ARENA_MAX: '1', [EXEC_MARK]: '1' };
 }
 
+/** Whether `startWithStreamingEnvironment` will replace this image (a first image that can exec). */
+export function willReexec(): boolean {
+  return (
+    process.env[EXEC_MARK] !== '1' &&
+    streamingEnvironment(process.env, process.platform) !== undefined &&
+    typeof (process as { execve?: unknown }).execve === 'function'
+  );
+}
+
+/**
+ * The kindling modules the streaming commands load, statically or through their lazy imports (the
+ * command module, its use cases, target kube, Redis' restore client), for bin/kindling.js to fill
+ * a cold compile cache with before it re-executes. test/unit/startup-modules.test.ts fails when a
+ * backup's final image still needs the TypeScript stripper.
+ */
+export const STREAMING_MODULES = [
+  '../cli/main.ts',
+  '../cli/commands/backup.ts',
+  '../app/backup.ts',
+  '../app/restore.ts',
+  '../app/backups.ts',
+  '../backup/report.ts',
+  '../backup/inventory.ts',
+  '../backup/drill.ts',
+  '../backup/redis-data.ts',
+  '../targets/kube.ts',
+  '../kube/cluster.ts',
+  '../kube/config.ts',
+].map((m) => new URL(m, import.meta.url).href);
+
 /** Re-executes this process once with `streamingEnvironment` when it lacks it; returns otherwise. */
 export function startWithStreamingEnvironment(): void {
   if (process.env[EXEC_MARK] === '1') {

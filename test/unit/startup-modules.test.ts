@@ -71,7 +71,7 @@ function backupLoads(): { code: number | null; stderr: string; urls: string[]; b
 }
 
 describe('what `kindling backup` loads (issue #15 memory budget)', () => {
-  // the first run fills the fresh compile cache (and may need the stripper); the second is every later backup
+  // the first run finds the compile cache empty; the second is every later backup
   const first = backupLoads();
   const warm = backupLoads();
 
@@ -85,6 +85,11 @@ describe('what `kindling backup` loads (issue #15 memory budget)', () => {
 
   it('with a warm compile cache, never instantiates the TypeScript stripper', () => {
     expect(warm.builtins.filter((m) => m.includes('amaro'))).toEqual([]);
+  });
+
+  it('nor with a cold one: the image the re-exec replaces fills the cache first (bin/kindling.js)', () => {
+    expect(first.urls.some((u) => u.endsWith('/src/app/backup.ts'))).toBe(true);
+    expect(first.builtins.filter((m) => m.includes('amaro'))).toEqual([]);
   });
 
   it('does not load undici (no ES-module import of node:http)', () => {
