@@ -11,7 +11,7 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { formatDuration, parseDuration } from '../util/duration.ts';
+import { durationFromEnv, formatDuration } from '../util/duration.ts';
 import { FailedError, UsageError } from '../util/errors.ts';
 import { addSecret, redactUrl } from '../util/redact.ts';
 import { multipartUpload } from './multipart.ts';
@@ -63,11 +63,7 @@ export function s3Timeouts(timeoutMs: number): S3Timeouts {
 
 /** `KINDLING_S3_TIMEOUT` (a duration such as `30s`), else the default; a bad value is a usage error. */
 export function s3TimeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const text = env.KINDLING_S3_TIMEOUT;
-  if (!text) return DEFAULT_S3_TIMEOUT_MS;
-  const ms = parseDuration(text, 'KINDLING_S3_TIMEOUT');
-  if (ms < 100) throw new UsageError(`KINDLING_S3_TIMEOUT "${text}" is too short (100ms at least)`);
-  return ms;
+  return durationFromEnv(env, 'KINDLING_S3_TIMEOUT', DEFAULT_S3_TIMEOUT_MS, 100);
 }
 
 /**

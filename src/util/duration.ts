@@ -34,3 +34,20 @@ export function formatDuration(ms: number): string {
   if (m < 60) return `${m}m${String(s).padStart(2, '0')}s`;
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
+
+/**
+ * A duration from the environment variable `name` (`30s`, `1m`), else `fallbackMs`; a bad value,
+ * or one under `minMs`, is a usage error naming the variable.
+ */
+export function durationFromEnv(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallbackMs: number,
+  minMs: number,
+): number {
+  const text = env[name];
+  if (!text) return fallbackMs;
+  const ms = parseDuration(text, name);
+  if (ms < minMs) throw new UsageError(`${name} "${text}" is too short (${formatDuration(minMs)} at least)`);
+  return ms;
+}

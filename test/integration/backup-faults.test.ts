@@ -349,28 +349,37 @@ describeWithServices(
       // before the table's data
       psql(target, 'CREATE DATABASE bulk');
       psql(target, 'CREATE SCHEMA app', 'bulk');
+      /** `kindling restore` of the backup's PostgreSQL into `into`, killed after 60 s (a hang). */
+      const restoreFrom = (
+        backup: string,
+        into: RunningPostgres,
+        extra: string[],
+        env: NodeJS.ProcessEnv = {},
+      ) =>
+        kindling(
+          [
+            'restore',
+            '--backup',
+            backup,
+            '--target',
+            'local',
+            '--components',
+            'postgres',
+            '--no-globals',
+            ...extra,
+            '--endpoint',
+            `postgres=${into.url}`,
+            '--store',
+            's3://backups/early',
+            '--s3-endpoint',
+            s3.endpoint,
+          ],
+          env,
+          s3,
+          60_000,
+        );
       const t0 = Date.now();
-      const r = await kindling(
-        [
-          'restore',
-          '--backup',
-          id,
-          '--target',
-          'local',
-          '--components',
-          'postgres',
-          '--no-globals',
-          '--endpoint',
-          `postgres=${target.url}`,
-          '--store',
-          's3://backups/early',
-          '--s3-endpoint',
-          s3.endpoint,
-        ],
-        {},
-        s3,
-        60_000,
-      );
+      const r = await restoreFrom(id, target, []);
       expect(r.timedOut, 'restore hung').toBe(false);
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toMatch(/pg_restore into bulk exited 1: .*schema "app" already exists/s);
@@ -379,29 +388,9 @@ describeWithServices(
       // a reader that exits 0 without reading to the end (stand-in pg_restore first on PATH: reads
       // one byte) restored nothing it did not read, and that part was never hashed: exit 1, said so
       const bin = standInBin({ pg_restore: 'head -c 1 >/dev/null; exit 0' });
-      const quiet = await kindling(
-        [
-          'restore',
-          '--backup',
-          id,
-          '--target',
-          'local',
-          '--components',
-          'postgres',
-          '--no-globals',
-          '--database',
-          'bulk=bulk_copy',
-          '--endpoint',
-          `postgres=${target.url}`,
-          '--store',
-          's3://backups/early',
-          '--s3-endpoint',
-          s3.endpoint,
-        ],
-        { PATH: `${bin}:${process.env.PATH}` },
-        s3,
-        60_000,
-      );
+      const quiet = await restoreFrom(id, target, ['--database', 'bulk=bulk_copy'], {
+        PATH: `${bin}:${process.env.PATH}`,
+      });
       expect(quiet.timedOut, 'restore hung').toBe(false);
       expect(quiet.code, quiet.stderr).toBe(1);
       expect(quiet.stderr).toMatch(

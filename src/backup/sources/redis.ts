@@ -16,8 +16,7 @@ import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { BackupSpec, Component } from '../../catalog/types.ts';
-import { formatDuration, parseDuration } from '../../util/duration.ts';
-import { UsageError } from '../../util/errors.ts';
+import { durationFromEnv, formatDuration } from '../../util/duration.ts';
 import { type CommandSpec, capture } from '../runner.ts';
 import type { BackupSource, Fingerprint, RestoreContext, TargetAccess } from '../types.ts';
 import {
@@ -86,11 +85,7 @@ export const REDIS_CLI_TIMEOUT_MS = 30_000;
 
 /** `KINDLING_REDIS_TIMEOUT` (a duration such as `1m`), else 30 s; a bad value is a usage error. */
 export function redisCliTimeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const text = env.KINDLING_REDIS_TIMEOUT;
-  if (!text) return REDIS_CLI_TIMEOUT_MS;
-  const ms = parseDuration(text, 'KINDLING_REDIS_TIMEOUT');
-  if (ms < 100) throw new UsageError(`KINDLING_REDIS_TIMEOUT "${text}" is too short (100ms at least)`);
-  return ms;
+  return durationFromEnv(env, 'KINDLING_REDIS_TIMEOUT', REDIS_CLI_TIMEOUT_MS, 100);
 }
 
 /** How long a BGSAVE, the scratch server's load and the live server's sync may each take: `timeout`. */
