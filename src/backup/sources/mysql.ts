@@ -234,7 +234,8 @@ export const mysqlSource: BackupSource = {
     ctx.log(`mysql < ${artifact.name} (${databases.join(', ')})`);
     const stdin = await ctx.open(artifact);
     const r = await capture(ctx.target.runner, { ...mysqlCommand(ctx, 'mysql', []), stdin });
-    // mysql stops reading at its first failed statement: its message is the one to give
+    // without --force, mysql stops at the first failed statement (MySQL reference manual,
+    // "mysql Client Options", --force), its input unread: its message is the one to give
     if (r.exitCode !== 0) throw new Error(`mysql (restore) exited ${r.exitCode}: ${r.stderr.trim()}`);
     await ctx.verified(artifact);
     return [];

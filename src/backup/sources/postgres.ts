@@ -250,7 +250,8 @@ export const postgresSource: BackupSource = {
         ...pgCommand(ctx.target, ctx.component, ctx.spec, args, dest),
         stdin,
       });
-      // pg_restore --exit-on-error stops reading at its first error: its message is the one to give
+      // pg_restore --exit-on-error exits at the first failed SQL command (PostgreSQL docs,
+      // "pg_restore", --exit-on-error), its input unread: its message is the one to give
       if (r.exitCode !== 0)
         throw new Error(`pg_restore into ${dest} exited ${r.exitCode}: ${r.stderr.trim()}`);
       await ctx.verified(a);
